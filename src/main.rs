@@ -1,0 +1,193 @@
+//! The `deploysim` command line.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use deploysim::report::csv_out::{events_csv, summary_csv, timeline_csv};
+use deploysim::report::narrate::{summary_text, Narrator};
+use deploysim::report::write_atomic;
+use deploysim::scenario::{self, Fidelity, ScenarioError};
+use deploysim::sim::{run, RunOptions};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit code for bad input: a scenario file or a flag.
+const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for a failure while running: output not writable, a broken
+/// invariant.
+const EXIT_RUN_FAILED: u8 = 1;
+
+#[derive(Parser)]
+#[command(
+    name = "deploysim",
+    version,
+    about = "Deterministic discrete-event simulator of production deployment strategies"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario once and write summary.csv, timeline.csv and events.csv.
+    Run {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Seed for the random streams (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default: reports/<scenario name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print a narrated event log.
+        #[arg(long)]
+        trace: bool,
+        /// Override the scenario's fidelity.
+        #[arg(long, value_enum)]
+        fidelity: Option<FidelityArg>,
+        /// Check the model's invariants after every event.
+        #[arg(long)]
+        check_invariants: bool,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Check scenario files without running them.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FidelityArg {
+    Request,
+    Aggregate,
+}
+
+fn print_scenario_errors(errors: &[ScenarioError]) {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_BAD_INPUT)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Command::Validate { files } => validate(&files),
+        Command::Run {
+            scenario,
+            seed,
+            out,
+            trace,
+            fidelity,
+            check_invariants,
+            quiet,
+        } => run_command(&scenario, seed, out, trace, fidelity, check_invariants, quiet),
+    }
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut bad = false;
+    for file in files {
+        match scenario::load(file) {
+            Ok(s) => println!(
+                "ok: {} ({}, {} instances, {} strategy)",
+                file.display(),
+                s.name,
+                s.fleet.instances,
+                s.strategy.kind()
+            ),
+            Err(errors) => {
+                print_scenario_errors(&errors);
+                bad = true;
+            }
+        }
+    }
+    if bad {
+        ExitCode::from(EXIT_BAD_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_command(
+    path: &Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    trace: bool,
+    fidelity: Option<FidelityArg>,
+    check_invariants: bool,
+    quiet: bool,
+) -> ExitCode {
+    let mut scenario = match scenario::load(path) {
+        Ok(s) => s,
+        Err(errors) => {
+            print_scenario_errors(&errors);
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    if let Some(f) = fidelity {
+        scenario.fidelity = match f {
+            FidelityArg::Request => Fidelity::Request,
+            FidelityArg::Aggregate => Fidelity::Aggregate,
+        };
+    }
+    let seed = seed.unwrap_or(scenario.seed);
+    let opts = RunOptions {
+        check_invariants,
+        ..RunOptions::default()
+    };
+    let result = match run(&scenario, seed, opts) {
+        Ok(r) => r,
+        Err(violation) => {
+            eprintln!("error: {violation}");
+            eprintln!(
+                "  seed {seed}; replay with: deploysim run {} --seed {seed} --fidelity {} --check-invariants",
+                path.display(),
+                scenario.fidelity.as_str()
+            );
+            return ExitCode::from(EXIT_RUN_FAILED);
+        }
+    };
+    let dir = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
+    let files = [
+        ("summary.csv", summary_csv(&result.summary)),
+        ("timeline.csv", timeline_csv(&result.timeline)),
+        ("events.csv", events_csv(&result.events)),
+    ];
+    for (name, bytes) in &files {
+        let target = dir.join(name);
+        if let Err(e) = write_atomic(&target, bytes) {
+            eprintln!("error: cannot write {}: {e}", target.display());
+            return ExitCode::from(EXIT_RUN_FAILED);
+        }
+    }
+    if !quiet {
+        if trace {
+            let narrator = Narrator::new(&scenario, &result.summary);
+            for (t, e) in &result.events {
+                if let Some(line) = narrator.line(*t, e) {
+                    println!("{line}");
+                }
+            }
+            println!();
+        }
+        print!("{}", summary_text(&result.summary));
+        println!(
+            "  wrote:              {}",
+            dir.join("{summary,timeline,events}.csv").display()
+        );
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,13 @@
+//! The world the strategies act on: instances and their state machine, health
+//! checks, the load balancer, traffic and the metrics store. It knows nothing
+//! about strategies: it takes commands and answers queries.
+
+pub mod dist;
+pub mod health;
+pub mod instance;
+pub mod metrics;
+pub mod world;
+
+pub use instance::{HealthStatus, Instance, InstanceId, InstanceStatus, Version};
+pub use metrics::{MetricsStore, WindowStats};
+pub use world::World;

@@ -1,0 +1,744 @@
+//! The world: fleet, load balancer, traffic and metrics, driven by events.
+//!
+//! The world never reads the event queue or the controller. It handles one
+//! event at a time, applies commands, and leaves two things for the
+//! simulation loop to collect: the events it wants scheduled and the changes
+//! it made (for the recorder and for waking the controller).
+
+use super::dist::LatencyDist;
+use super::health::{apply_probe, ProbeState, Thresholds};
+use super::instance::{HealthStatus, Instance, InstanceId, InstanceStatus, Version};
+use super::metrics::MetricsStore;
+use crate::engine::{SimDuration, SimTime, Streams};
+use crate::scenario::{Fidelity, Scenario, VersionSpec};
+use crate::strategy::VersionFleet;
+use rand::{Rng, RngExt};
+use rand_distr::{Binomial, Distribution, Exp, Poisson, StandardNormal};
+
+/// Event lanes: at one instant, traffic and fleet events come first, then the
+/// scrape, then the controller, then timeline samples, then the end.
+pub mod lanes {
+    /// Arrivals, completions, ticks, instance transitions, probes.
+    pub const WORLD: u8 = 0;
+    /// Metric scrapes.
+    pub const SCRAPE: u8 = 1;
+    /// Controller start and wakes.
+    pub const CONTROLLER: u8 = 2;
+    /// Timeline samples.
+    pub const SAMPLE: u8 = 3;
+    /// End of the run.
+    pub const END: u8 = 4;
+}
+
+/// Events the world handles.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WorldEvent {
+    /// A request arrives (request mode).
+    Arrival,
+    /// A request completes and is counted (request mode).
+    Completion {
+        /// Version that served it.
+        version: Version,
+        /// Instance that served it.
+        instance: InstanceId,
+        /// Latency bucket index.
+        bucket: u16,
+        /// Whether it was an error.
+        error: bool,
+    },
+    /// One aggregate-mode tick of traffic ends.
+    Tick,
+    /// Metrics are scraped.
+    Scrape,
+    /// An instance's machine exists.
+    Provisioned(InstanceId),
+    /// An instance's process has started (or failed to).
+    Booted(InstanceId),
+    /// An instance has finished stopping.
+    StopDone(InstanceId),
+    /// A health probe of an instance.
+    Probe(InstanceId),
+}
+
+/// A change in the world worth recording.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorldChange {
+    /// An instance changed lifecycle status.
+    Status {
+        /// The instance.
+        id: InstanceId,
+        /// Its version.
+        version: Version,
+        /// Its 1-based number within the version.
+        ordinal: u32,
+        /// Old status.
+        from: InstanceStatus,
+        /// New status.
+        to: InstanceStatus,
+    },
+    /// An instance changed health status.
+    Health {
+        /// The instance.
+        id: InstanceId,
+        /// Its version.
+        version: Version,
+        /// Its 1-based number within the version.
+        ordinal: u32,
+        /// Old status.
+        from: HealthStatus,
+        /// New status.
+        to: HealthStatus,
+    },
+    /// The traffic split changed.
+    Weight {
+        /// Old new-version share, percent.
+        from: f64,
+        /// New share, percent.
+        to: f64,
+    },
+    /// The desired instance count of a version changed.
+    Scaled {
+        /// Which version.
+        version: Version,
+        /// Old desired count.
+        from: u32,
+        /// New desired count.
+        to: u32,
+    },
+}
+
+/// Ground-truth request counts (what happened, not what was scraped).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrafficTotals {
+    /// Requests that arrived.
+    pub arrived: u64,
+    /// Requests that reached an instance, per version.
+    pub routed: [u64; 2],
+    /// Requests sent to a version with no routable instance, per version.
+    pub dropped: [u64; 2],
+    /// Error responses from instances, per version.
+    pub errors: [u64; 2],
+    /// Failed requests (error, over the latency SLO, or dropped), per version.
+    pub failed: [u64; 2],
+    /// The first request sent to the new version.
+    pub first_new_request: Option<SimTime>,
+    /// Requests routed to an instance that was not routable: always zero
+    /// unless the model is broken (checked by the invariant checker).
+    pub routed_to_unroutable: u64,
+}
+
+/// Latency bucket probabilities of one version, split at the latency SLO so
+/// aggregate mode can draw slow requests and their buckets consistently.
+#[derive(Clone, Debug)]
+struct BucketModel {
+    p_slow: f64,
+    fast: Vec<f64>,
+    slow: Vec<f64>,
+}
+
+impl BucketModel {
+    fn new(latency: &LatencyDist, bounds_s: &[f64], slo_s: Option<f64>) -> Self {
+        let slo = slo_s.unwrap_or(f64::INFINITY);
+        let cdf = |x: f64| if x.is_infinite() { 1.0 } else { latency.cdf(x) };
+        let n = bounds_s.len() + 1;
+        let edge = |i: usize| {
+            if i == 0 {
+                0.0
+            } else if i > bounds_s.len() {
+                f64::INFINITY
+            } else {
+                bounds_s[i - 1]
+            }
+        };
+        let p_fast_total = cdf(slo);
+        let p_slow = 1.0 - p_fast_total;
+        let mut fast = Vec::with_capacity(n);
+        let mut slow = Vec::with_capacity(n);
+        for i in 0..n {
+            let (lo, hi) = (edge(i), edge(i + 1));
+            let f = cdf(hi.min(slo)) - cdf(lo.min(slo));
+            let s = cdf(hi.max(slo)) - cdf(lo.max(slo));
+            fast.push(if p_fast_total > 0.0 { f / p_fast_total } else { 0.0 });
+            slow.push(if p_slow > 0.0 { s / p_slow } else { 0.0 });
+        }
+        BucketModel { p_slow, fast, slow }
+    }
+}
+
+/// Draws a multinomial sample of `n` over `probs` by conditional binomials,
+/// adding the counts to `out`.
+fn multinomial<R: Rng + ?Sized>(n: u64, probs: &[f64], rng: &mut R, out: &mut [u64]) {
+    let mut remaining = n;
+    let mut mass_left = 1.0;
+    for (i, &p) in probs.iter().enumerate() {
+        if remaining == 0 {
+            break;
+        }
+        let k = if i + 1 == probs.len() || p >= mass_left {
+            remaining
+        } else {
+            binomial(remaining, (p / mass_left).clamp(0.0, 1.0), rng)
+        };
+        out[i] += k;
+        remaining -= k;
+        mass_left -= p;
+    }
+}
+
+fn binomial<R: Rng + ?Sized>(n: u64, p: f64, rng: &mut R) -> u64 {
+    if n == 0 || p <= 0.0 {
+        return 0;
+    }
+    if p >= 1.0 {
+        return n;
+    }
+    Binomial::new(n, p).map_or(0, |b| b.sample(rng))
+}
+
+/// The simulated world of one trial.
+pub struct World {
+    fidelity: Fidelity,
+    fleet_size: u32,
+    versions: [VersionSpec; 2],
+    health: crate::scenario::HealthCheckSpec,
+    fleet_spec: crate::scenario::FleetSpec,
+    rate_rps: f64,
+    latency_slo_s: Option<f64>,
+    tick: SimDuration,
+    scrape_interval: SimDuration,
+    buckets: [BucketModel; 2],
+    interarrival: Option<Exp<f64>>,
+    streams: Streams,
+    instances: Vec<Instance>,
+    desired: [u32; 2],
+    ordinals: [u32; 2],
+    routable: [Vec<InstanceId>; 2],
+    weight_pct: f64,
+    weight_set_at: SimTime,
+    /// Scraped and live metrics.
+    pub metrics: MetricsStore,
+    /// Ground-truth request counts.
+    pub totals: TrafficTotals,
+    scheduled: Vec<(SimTime, u8, WorldEvent)>,
+    changes: Vec<WorldChange>,
+    bucket_scratch: Vec<u64>,
+}
+
+impl World {
+    /// Builds the world of `scenario` for trial streams `streams`: the stable
+    /// fleet running and healthy, no traffic on the new version. Call
+    /// [`World::start`] to schedule its first events.
+    pub fn new(scenario: &Scenario, streams: Streams) -> Self {
+        let metrics = MetricsStore::new(&scenario.metrics.buckets);
+        let slo = scenario.traffic.latency_slo.map(|d| d.as_secs_f64());
+        let versions = [scenario.stable.clone(), scenario.release.new.clone()];
+        let buckets = [
+            BucketModel::new(&versions[0].latency, metrics.bounds_s(), slo),
+            BucketModel::new(&versions[1].latency, metrics.bounds_s(), slo),
+        ];
+        let n_buckets = metrics.n_buckets();
+        World {
+            fidelity: scenario.fidelity,
+            fleet_size: scenario.fleet.instances,
+            versions,
+            health: scenario.health_check.clone(),
+            fleet_spec: scenario.fleet.clone(),
+            rate_rps: scenario.traffic.rate_rps,
+            latency_slo_s: slo,
+            tick: scenario.simulation.tick,
+            scrape_interval: scenario.metrics.scrape_interval,
+            buckets,
+            interarrival: (scenario.traffic.rate_rps > 0.0)
+                .then(|| Exp::new(scenario.traffic.rate_rps).expect("positive rate")),
+            streams,
+            instances: Vec::new(),
+            desired: [0, 0],
+            ordinals: [0, 0],
+            routable: [Vec::new(), Vec::new()],
+            weight_pct: 0.0,
+            weight_set_at: SimTime::ZERO,
+            metrics,
+            totals: TrafficTotals::default(),
+            scheduled: Vec::new(),
+            changes: Vec::new(),
+            bucket_scratch: vec![0; n_buckets],
+        }
+    }
+
+    /// Creates the stable fleet and schedules traffic, scrapes and probes.
+    pub fn start(&mut self) {
+        self.desired[Version::Stable.index()] = self.fleet_size;
+        for _ in 0..self.fleet_size {
+            let id = self.add_instance(Version::Stable, InstanceStatus::Running);
+            let inst = &mut self.instances[id.0 as usize];
+            inst.health = HealthStatus::Healthy;
+            inst.running_since = Some(SimTime::ZERO);
+            // Stagger the stable fleet's probes over one interval, as a
+            // long-running fleet's would be.
+            let phase = SimDuration(self.streams.health.random_range(0..self.health.interval.0));
+            self.schedule(SimTime::ZERO + phase, lanes::WORLD, WorldEvent::Probe(id));
+        }
+        self.refresh_routable();
+        match self.fidelity {
+            Fidelity::Request => self.schedule_next_arrival(SimTime::ZERO),
+            Fidelity::Aggregate => self.schedule(SimTime::ZERO + self.tick, lanes::WORLD, WorldEvent::Tick),
+        }
+        self.schedule(SimTime::ZERO, lanes::SCRAPE, WorldEvent::Scrape);
+    }
+
+    /// Events the world wants scheduled since the last call.
+    pub fn take_scheduled(&mut self) -> std::vec::Drain<'_, (SimTime, u8, WorldEvent)> {
+        self.scheduled.drain(..)
+    }
+
+    /// Changes made since the last call.
+    pub fn take_changes(&mut self) -> Vec<WorldChange> {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Whether changes are waiting to be taken.
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Every instance ever created, in id order.
+    pub fn instances(&self) -> &[Instance] {
+        &self.instances
+    }
+
+    /// The new version's share of traffic, percent.
+    pub fn weight_pct(&self) -> f64 {
+        self.weight_pct
+    }
+
+    /// Desired active instances of a version.
+    pub fn desired(&self, v: Version) -> u32 {
+        self.desired[v.index()]
+    }
+
+    /// Routable instances of a version, in id order.
+    pub fn routable(&self, v: Version) -> &[InstanceId] {
+        &self.routable[v.index()]
+    }
+
+    /// Instance counts by version and status.
+    pub fn fleet_view(&self) -> [VersionFleet; 2] {
+        let mut view = [VersionFleet::default(), VersionFleet::default()];
+        for inst in &self.instances {
+            let v = &mut view[inst.version.index()];
+            v.by_status[inst.status as usize] += 1;
+            v.routable += u32::from(inst.is_routable());
+        }
+        view
+    }
+
+    fn schedule(&mut self, t: SimTime, lane: u8, ev: WorldEvent) {
+        self.scheduled.push((t, lane, ev));
+    }
+
+    fn add_instance(&mut self, version: Version, status: InstanceStatus) -> InstanceId {
+        let id = InstanceId(self.instances.len() as u32);
+        self.ordinals[version.index()] += 1;
+        self.instances.push(Instance {
+            id,
+            version,
+            ordinal: self.ordinals[version.index()],
+            status,
+            health: HealthStatus::Unknown,
+            probe_successes: 0,
+            probe_failures: 0,
+            running_since: None,
+        });
+        self.metrics.add_instance(id);
+        id
+    }
+
+    fn refresh_routable(&mut self) {
+        for v in Version::ALL {
+            let list = &mut self.routable[v.index()];
+            list.clear();
+            list.extend(
+                self.instances
+                    .iter()
+                    .filter(|i| i.version == v && i.is_routable())
+                    .map(|i| i.id),
+            );
+        }
+    }
+
+    fn set_status(&mut self, id: InstanceId, to: InstanceStatus) {
+        let inst = &mut self.instances[id.0 as usize];
+        let from = inst.status;
+        if from == to {
+            return;
+        }
+        inst.status = to;
+        self.changes.push(WorldChange::Status {
+            id,
+            version: inst.version,
+            ordinal: inst.ordinal,
+            from,
+            to,
+        });
+        self.refresh_routable();
+    }
+
+    fn set_health(&mut self, id: InstanceId, to: HealthStatus) {
+        let inst = &mut self.instances[id.0 as usize];
+        let from = inst.health;
+        if from == to {
+            return;
+        }
+        inst.health = to;
+        self.changes.push(WorldChange::Health {
+            id,
+            version: inst.version,
+            ordinal: inst.ordinal,
+            from,
+            to,
+        });
+        self.refresh_routable();
+    }
+
+    /// Sets the new version's traffic share (clamped to 0..=100).
+    pub fn set_weight(&mut self, now: SimTime, pct: f64) {
+        let pct = pct.clamp(0.0, 100.0);
+        if pct != self.weight_pct {
+            self.changes.push(WorldChange::Weight {
+                from: self.weight_pct,
+                to: pct,
+            });
+            self.weight_pct = pct;
+            self.weight_set_at = now;
+        }
+    }
+
+    /// Keeps `replicas` active instances of `version`, like a ReplicaSet.
+    pub fn scale(&mut self, now: SimTime, version: Version, replicas: u32) {
+        let from = self.desired[version.index()];
+        if from != replicas {
+            self.desired[version.index()] = replicas;
+            self.changes.push(WorldChange::Scaled {
+                version,
+                from,
+                to: replicas,
+            });
+        }
+        self.reconcile(now, version);
+    }
+
+    /// Provisions or stops instances of `version` until the instances that
+    /// are neither stopping nor finished match the desired count.
+    fn reconcile(&mut self, now: SimTime, version: Version) {
+        let live: Vec<InstanceId> = self
+            .instances
+            .iter()
+            .filter(|i| i.version == version && !i.status.is_terminal() && i.status != InstanceStatus::Stopping)
+            .map(|i| i.id)
+            .collect();
+        let want = self.desired[version.index()] as usize;
+        if live.len() < want {
+            for _ in live.len()..want {
+                let id = self.add_instance(version, InstanceStatus::Provisioning);
+                self.changes.push(WorldChange::Status {
+                    id,
+                    version,
+                    ordinal: self.instances[id.0 as usize].ordinal,
+                    from: InstanceStatus::Stopped,
+                    to: InstanceStatus::Provisioning,
+                });
+                let delay = self.fleet_spec.provision_time.sample(&mut self.streams.provisioning);
+                self.schedule(now + delay, lanes::WORLD, WorldEvent::Provisioned(id));
+            }
+        } else if live.len() > want {
+            // Stop instances that serve nothing first, then the newest, as a
+            // ReplicaSet scaling down does.
+            let mut victims = live;
+            victims.sort_by_key(|&id| {
+                let inst = &self.instances[id.0 as usize];
+                (inst.is_routable(), std::cmp::Reverse(id))
+            });
+            let excess = victims.len() - want;
+            for id in victims.into_iter().take(excess) {
+                self.set_status(id, InstanceStatus::Stopping);
+                let delay = self.fleet_spec.stop_time.sample(&mut self.streams.provisioning);
+                self.schedule(now + delay, lanes::WORLD, WorldEvent::StopDone(id));
+            }
+        }
+    }
+
+    /// Handles one world event at `now`.
+    pub fn handle(&mut self, now: SimTime, event: WorldEvent) {
+        match event {
+            WorldEvent::Arrival => self.on_arrival(now),
+            WorldEvent::Completion {
+                version,
+                instance,
+                bucket,
+                error,
+            } => self.metrics.record(version, instance, bucket as usize, error),
+            WorldEvent::Tick => self.on_tick(now),
+            WorldEvent::Scrape => {
+                let running = self
+                    .instances
+                    .iter()
+                    .filter(|i| i.status == InstanceStatus::Running)
+                    .map(|i| i.id);
+                let running: Vec<_> = running.collect();
+                self.metrics.scrape(now, running.into_iter());
+                self.schedule(now + self.scrape_interval, lanes::SCRAPE, WorldEvent::Scrape);
+            }
+            WorldEvent::Provisioned(id) => {
+                if self.instances[id.0 as usize].status == InstanceStatus::Provisioning {
+                    self.set_status(id, InstanceStatus::Deploying);
+                    let delay = self.fleet_spec.boot_time.sample(&mut self.streams.provisioning);
+                    self.schedule(now + delay, lanes::WORLD, WorldEvent::Booted(id));
+                }
+            }
+            WorldEvent::Booted(id) => self.on_booted(now, id),
+            WorldEvent::StopDone(id) => {
+                if self.instances[id.0 as usize].status == InstanceStatus::Stopping {
+                    self.set_status(id, InstanceStatus::Stopped);
+                }
+            }
+            WorldEvent::Probe(id) => self.on_probe(now, id),
+        }
+    }
+
+    fn on_booted(&mut self, now: SimTime, id: InstanceId) {
+        let inst = &self.instances[id.0 as usize];
+        if inst.status != InstanceStatus::Deploying {
+            return;
+        }
+        let version = inst.version;
+        // Always draw, so the provisioning stream stays aligned across
+        // releases with and without boot failures.
+        let u: f64 = self.streams.provisioning.random();
+        if u < self.versions[version.index()].boot_failure_prob {
+            self.set_status(id, InstanceStatus::Failed);
+            self.reconcile(now, version);
+            return;
+        }
+        self.instances[id.0 as usize].running_since = Some(now);
+        self.set_status(id, InstanceStatus::Running);
+        if self.health.start_healthy {
+            self.instances[id.0 as usize].health = HealthStatus::Healthy;
+            self.changes.push(WorldChange::Health {
+                id,
+                version,
+                ordinal: self.instances[id.0 as usize].ordinal,
+                from: HealthStatus::Unknown,
+                to: HealthStatus::Healthy,
+            });
+            self.refresh_routable();
+        }
+        self.schedule(now + self.health.initial_delay, lanes::WORLD, WorldEvent::Probe(id));
+    }
+
+    fn on_probe(&mut self, now: SimTime, id: InstanceId) {
+        let inst = &self.instances[id.0 as usize];
+        if inst.status != InstanceStatus::Running {
+            return;
+        }
+        let spec = &self.versions[inst.version.index()];
+        let fails: f64 = self.streams.health.random();
+        let z: f64 = StandardNormal.sample(&mut self.streams.health);
+        let code = if fails < spec.probe_failure_prob {
+            503
+        } else {
+            spec.health_status_code
+        };
+        let latency = spec.latency.at_z(z);
+        let ok = self.health.expected_status_codes.contains(&code) && latency <= self.health.timeout.as_secs_f64();
+        let before = ProbeState {
+            status: inst.health,
+            successes: inst.probe_successes,
+            failures: inst.probe_failures,
+        };
+        let thresholds = Thresholds {
+            healthy: self.health.healthy_threshold,
+            unhealthy: self.health.unhealthy_threshold,
+        };
+        let after = apply_probe(before, ok, thresholds);
+        let inst = &mut self.instances[id.0 as usize];
+        inst.probe_successes = after.successes;
+        inst.probe_failures = after.failures;
+        self.set_health(id, after.status);
+        self.schedule(now + self.health.interval, lanes::WORLD, WorldEvent::Probe(id));
+    }
+
+    fn schedule_next_arrival(&mut self, now: SimTime) {
+        if let Some(exp) = self.interarrival {
+            let gap = exp.sample(&mut self.streams.arrivals);
+            self.schedule(
+                now + SimDuration::from_secs_f64(gap).max(SimDuration(1)),
+                lanes::WORLD,
+                WorldEvent::Arrival,
+            );
+        }
+    }
+
+    fn note_new_exposure(&mut self, at: SimTime) {
+        if self.totals.first_new_request.is_none() {
+            self.totals.first_new_request = Some(at);
+        }
+    }
+
+    fn on_arrival(&mut self, now: SimTime) {
+        self.schedule_next_arrival(now);
+        self.totals.arrived += 1;
+        // Draw every number each request needs before any branch, so every
+        // stream advances the same way whatever the routing (common random
+        // numbers across strategies).
+        let u_route: f64 = self.streams.routing.random();
+        let u_pick: f64 = self.streams.routing.random();
+        let z: f64 = StandardNormal.sample(&mut self.streams.latency);
+        let u_err: f64 = self.streams.errors.random();
+        let version = if u_route * 100.0 < self.weight_pct {
+            Version::New
+        } else {
+            Version::Stable
+        };
+        let v = version.index();
+        if version == Version::New {
+            self.note_new_exposure(now);
+        }
+        let candidates = &self.routable[v];
+        if candidates.is_empty() {
+            self.totals.dropped[v] += 1;
+            self.totals.failed[v] += 1;
+            self.metrics.record_unroutable(version, 1);
+            return;
+        }
+        let instance = candidates[((u_pick * candidates.len() as f64) as usize).min(candidates.len() - 1)];
+        if !self.instances[instance.0 as usize].is_routable() {
+            self.totals.routed_to_unroutable += 1;
+        }
+        let spec = &self.versions[v];
+        let latency = spec.latency.at_z(z);
+        let error = u_err < spec.error_prob;
+        let slow = self.latency_slo_s.is_some_and(|slo| latency > slo);
+        self.totals.routed[v] += 1;
+        self.totals.errors[v] += u64::from(error);
+        self.totals.failed[v] += u64::from(error || slow);
+        let bucket = self.metrics.bucket_of(latency) as u16;
+        self.schedule(
+            now + SimDuration::from_secs_f64(latency),
+            lanes::WORLD,
+            WorldEvent::Completion {
+                version,
+                instance,
+                bucket,
+                error,
+            },
+        );
+    }
+
+    fn on_tick(&mut self, now: SimTime) {
+        self.schedule(now + self.tick, lanes::WORLD, WorldEvent::Tick);
+        let mean = self.rate_rps * self.tick.as_secs_f64();
+        let n = if mean > 0.0 {
+            Poisson::new(mean).map_or(0.0, |p| p.sample(&mut self.streams.arrivals)) as u64
+        } else {
+            0
+        };
+        self.totals.arrived += n;
+        let n_new = binomial(n, self.weight_pct / 100.0, &mut self.streams.routing);
+        for (version, count) in [(Version::Stable, n - n_new), (Version::New, n_new)] {
+            if count == 0 {
+                continue;
+            }
+            if version == Version::New {
+                // The first request fell somewhere in this tick; its start is
+                // the earliest it can have been (but not before the weight).
+                let tick_start = now.saturating_sub(self.tick).max(self.weight_set_at);
+                self.note_new_exposure(tick_start);
+            }
+            self.serve_tick(version, count);
+        }
+    }
+
+    /// Spreads `count` requests of one tick over the version's routable
+    /// instances and draws their outcomes as counts.
+    fn serve_tick(&mut self, version: Version, count: u64) {
+        let v = version.index();
+        let k = self.routable[v].len();
+        if k == 0 {
+            self.totals.dropped[v] += count;
+            self.totals.failed[v] += count;
+            self.metrics.record_unroutable(version, count);
+            return;
+        }
+        let mut remaining = count;
+        for j in 0..k {
+            let m = if j + 1 == k {
+                remaining
+            } else {
+                binomial(remaining, 1.0 / (k - j) as f64, &mut self.streams.routing)
+            };
+            remaining -= m;
+            if m == 0 {
+                continue;
+            }
+            let instance = self.routable[v][j];
+            let model = &self.buckets[v];
+            let slow = if self.latency_slo_s.is_some() {
+                binomial(m, model.p_slow, &mut self.streams.latency)
+            } else {
+                0
+            };
+            self.bucket_scratch.iter_mut().for_each(|b| *b = 0);
+            multinomial(
+                m - slow,
+                &model.fast,
+                &mut self.streams.latency,
+                &mut self.bucket_scratch,
+            );
+            multinomial(slow, &model.slow, &mut self.streams.latency, &mut self.bucket_scratch);
+            let p_err = self.versions[v].error_prob;
+            let errors_slow = binomial(slow, p_err, &mut self.streams.errors);
+            let errors_fast = binomial(m - slow, p_err, &mut self.streams.errors);
+            let errors = errors_slow + errors_fast;
+            self.totals.routed[v] += m;
+            self.totals.errors[v] += errors;
+            self.totals.failed[v] += slow + errors_fast;
+            let scratch = std::mem::take(&mut self.bucket_scratch);
+            self.metrics.record_counts(version, instance, errors, &scratch);
+            self.bucket_scratch = scratch;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rng::{stream, Subsystem};
+
+    #[test]
+    fn multinomial_conserves_and_matches_probabilities() {
+        // 100,000 draws over probabilities 0.5/0.3/0.2: each count has sd at
+        // most sqrt(100000 * 0.25) = 158; 5 sd = 790.
+        let mut rng = stream(9, 0, Subsystem::Latency);
+        let mut out = [0u64; 3];
+        multinomial(100_000, &[0.5, 0.3, 0.2], &mut rng, &mut out);
+        assert_eq!(out.iter().sum::<u64>(), 100_000);
+        for (got, p) in out.iter().zip([0.5, 0.3, 0.2]) {
+            assert!((*got as f64 - 100_000.0 * p).abs() < 790.0, "{out:?}");
+        }
+    }
+
+    #[test]
+    fn bucket_model_splits_at_the_slo() {
+        let lat = LatencyDist {
+            median_s: 0.05,
+            sigma: 0.5,
+        };
+        let m = BucketModel::new(&lat, &[0.025, 0.05, 0.1, 0.25], Some(0.1));
+        assert!((m.fast.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        assert!((m.slow.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        // Nothing under the SLO lands above it and vice versa.
+        assert_eq!(m.fast[3], 0.0);
+        assert_eq!(m.slow[0] + m.slow[1] + m.slow[2], 0.0);
+        assert!((m.p_slow - (1.0 - lat.cdf(0.1))).abs() < 1e-12);
+    }
+}

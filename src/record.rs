@@ -1,0 +1,261 @@
+//! The recorder: what happened in a run, as data. Formatting into CSV or
+//! prose is the report module's job; nothing here makes text.
+
+use crate::analysis::CriterionFailure;
+use crate::engine::{SimDuration, SimTime};
+use crate::model::metrics::{histogram_quantile, Counters};
+use crate::model::world::{TrafficTotals, WorldChange};
+use crate::model::{Version, World};
+use crate::scenario::{Quality, Scenario};
+use crate::strategy::{Outcome, Phase, Report, VersionFleet};
+
+/// One thing that happened, at one instant.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SimEvent {
+    /// The rollout began.
+    RolloutStarted {
+        /// Strategy name.
+        strategy: &'static str,
+    },
+    /// The controller's phase changed.
+    Phase {
+        /// Old phase.
+        from: Phase,
+        /// New phase.
+        to: Phase,
+    },
+    /// The world changed.
+    World(WorldChange),
+    /// The controller reported something.
+    Controller(Report),
+    /// The simulated run ended.
+    RunEnded,
+}
+
+/// One row of the timeline: the state at `t` and the traffic since the
+/// previous row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineRow {
+    /// Sample time.
+    pub t: SimTime,
+    /// Controller phase.
+    pub phase: Phase,
+    /// New version's traffic share, percent.
+    pub weight_pct: f64,
+    /// Instance counts per version.
+    pub fleet: [VersionFleet; 2],
+    /// Requests completed since the previous row, per version.
+    pub requests: [u64; 2],
+    /// Errors since the previous row, per version.
+    pub errors: [u64; 2],
+    /// p99 latency since the previous row, seconds, per version.
+    pub p99_s: [Option<f64>; 2],
+}
+
+/// The one-row result of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Strategy name.
+    pub strategy: &'static str,
+    /// Good or bad release.
+    pub release: Quality,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Request or aggregate.
+    pub fidelity: &'static str,
+    /// How the rollout ended; `None` for the no-rollout strategy.
+    pub outcome: Option<Outcome>,
+    /// Phase when the run ended.
+    pub final_phase: Phase,
+    /// Whether a rollback trigger fired.
+    pub rollback_performed: bool,
+    /// The criteria that fired the rollback.
+    pub trigger: Vec<CriterionFailure>,
+    /// When the rollout started.
+    pub rollout_started: SimTime,
+    /// First request sent to the new version.
+    pub first_exposure: Option<SimTime>,
+    /// When a trigger fired.
+    pub triggered_at: Option<SimTime>,
+    /// When recovery was confirmed.
+    pub recovered_at: Option<SimTime>,
+    /// When the rollout reached a final phase.
+    pub finished_at: Option<SimTime>,
+    /// End of the simulated run.
+    pub run_end: SimTime,
+    /// Success-criteria checks run.
+    pub checks: u32,
+    /// Ground-truth traffic counts.
+    pub totals: TrafficTotals,
+}
+
+impl Summary {
+    /// Time to detect: from the first request to the new version (or the
+    /// rollout start if none was sent) to the trigger.
+    pub fn ttd(&self) -> Option<SimDuration> {
+        let from = self.first_exposure.unwrap_or(self.rollout_started);
+        self.triggered_at.map(|t| t - from)
+    }
+
+    /// Time to recover: trigger to confirmed recovery.
+    pub fn ttr(&self) -> Option<SimDuration> {
+        Some(self.recovered_at? - self.triggered_at?)
+    }
+
+    /// Rollout start to final phase.
+    pub fn deploy_duration(&self) -> Option<SimDuration> {
+        self.finished_at.map(|t| t - self.rollout_started)
+    }
+
+    /// Every request that arrived.
+    pub fn requests_total(&self) -> u64 {
+        self.totals.arrived
+    }
+
+    /// Failed requests of both versions.
+    pub fn failed_requests(&self) -> u64 {
+        self.totals.failed.iter().sum()
+    }
+
+    /// Requests sent to the new version.
+    pub fn exposed_requests(&self) -> u64 {
+        let n = Version::New.index();
+        self.totals.routed[n] + self.totals.dropped[n]
+    }
+
+    /// Requests sent to the new version that failed.
+    pub fn blast_radius_requests(&self) -> u64 {
+        self.totals.failed[Version::New.index()]
+    }
+
+    /// Share of requests that did not fail, percent; `None` with no traffic.
+    pub fn availability_pct(&self) -> Option<f64> {
+        let total = self.requests_total();
+        (total > 0).then(|| 100.0 * (total - self.failed_requests()) as f64 / total as f64)
+    }
+}
+
+/// Collects events and timeline rows during a run.
+pub struct Recorder {
+    keep_detail: bool,
+    /// Every event, in the order it happened.
+    pub events: Vec<(SimTime, SimEvent)>,
+    /// Timeline rows.
+    pub timeline: Vec<TimelineRow>,
+    last_counters: [Counters; 2],
+    /// When a trigger fired.
+    pub triggered_at: Option<SimTime>,
+    /// The criteria that fired.
+    pub trigger: Vec<CriterionFailure>,
+    /// When recovery was confirmed.
+    pub recovered_at: Option<SimTime>,
+    /// Checks run.
+    pub checks: u32,
+}
+
+impl Recorder {
+    /// A recorder; with `keep_detail` false only summary facts are kept
+    /// (for sweeps of many trials).
+    pub fn new(keep_detail: bool, world: &World) -> Self {
+        Recorder {
+            keep_detail,
+            events: Vec::new(),
+            timeline: Vec::new(),
+            last_counters: [
+                world.metrics.live(Version::Stable).clone(),
+                world.metrics.live(Version::New).clone(),
+            ],
+            triggered_at: None,
+            trigger: Vec::new(),
+            recovered_at: None,
+            checks: 0,
+        }
+    }
+
+    /// Records an event.
+    pub fn event(&mut self, t: SimTime, event: SimEvent) {
+        if let SimEvent::Controller(report) = &event {
+            match report {
+                Report::RollbackTriggered { failures } => {
+                    if self.triggered_at.is_none() {
+                        self.triggered_at = Some(t);
+                        self.trigger = failures.clone();
+                    }
+                }
+                Report::Recovered => {
+                    self.recovered_at.get_or_insert(t);
+                }
+                Report::Check { .. } => self.checks += 1,
+                Report::DeadlineExceeded { .. } => {}
+            }
+        }
+        if self.keep_detail {
+            self.events.push((t, event));
+        }
+    }
+
+    /// Adds a timeline row for the state at `t`.
+    pub fn sample(&mut self, t: SimTime, phase: Phase, world: &World) {
+        if !self.keep_detail {
+            return;
+        }
+        let mut requests = [0; 2];
+        let mut errors = [0; 2];
+        let mut p99_s = [None; 2];
+        for v in Version::ALL {
+            let live = world.metrics.live(v);
+            let d = live.since(&self.last_counters[v.index()]);
+            requests[v.index()] = d.requests;
+            errors[v.index()] = d.errors;
+            p99_s[v.index()] = histogram_quantile(0.99, world.metrics.bounds_s(), &d.buckets);
+            self.last_counters[v.index()] = live.clone();
+        }
+        self.timeline.push(TimelineRow {
+            t,
+            phase,
+            weight_pct: world.weight_pct(),
+            fleet: world.fleet_view(),
+            requests,
+            errors,
+            p99_s,
+        });
+    }
+}
+
+/// Builds the summary at the end of a run.
+pub(crate) struct SummaryParts<'a> {
+    pub scenario: &'a Scenario,
+    pub seed: u64,
+    pub strategy: &'static str,
+    pub outcome: Option<Outcome>,
+    pub final_phase: Phase,
+    pub rollout_started: SimTime,
+    pub finished_at: Option<SimTime>,
+    pub run_end: SimTime,
+}
+
+impl SummaryParts<'_> {
+    pub(crate) fn build(self, recorder: &Recorder, world: &World) -> Summary {
+        Summary {
+            scenario: self.scenario.name.clone(),
+            strategy: self.strategy,
+            release: self.scenario.release.quality,
+            seed: self.seed,
+            fidelity: self.scenario.fidelity.as_str(),
+            outcome: self.outcome,
+            final_phase: self.final_phase,
+            rollback_performed: recorder.triggered_at.is_some(),
+            trigger: recorder.trigger.clone(),
+            rollout_started: self.rollout_started,
+            first_exposure: world.totals.first_new_request,
+            triggered_at: recorder.triggered_at,
+            recovered_at: recorder.recovered_at,
+            finished_at: self.finished_at,
+            run_end: self.run_end,
+            checks: recorder.checks,
+            totals: world.totals.clone(),
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The CSV files of a run: `summary.csv`, `timeline.csv` and `events.csv`.
+//!
+//! Conventions: snake_case headers with units in the name, one header row,
+//! an empty cell for "not applicable", never NaN; numbers with a fixed count
+//! of decimals so the bytes never depend on float printing.
+
+use super::narrate::{describe, trigger_names};
+use crate::engine::time::format_secs;
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{InstanceStatus, Version};
+use crate::record::{SimEvent, Summary, TimelineRow};
+
+/// Columns of `summary.csv`, in order.
+pub const SUMMARY_COLUMNS: [&str; 21] = [
+    "scenario",
+    "strategy",
+    "release",
+    "seed",
+    "fidelity",
+    "outcome",
+    "final_phase",
+    "rollback_performed",
+    "trigger",
+    "ttd_s",
+    "ttr_s",
+    "deploy_duration_s",
+    "first_exposure_s",
+    "triggered_at_s",
+    "requests_total",
+    "failed_requests",
+    "exposed_requests",
+    "blast_radius_requests",
+    "dropped_requests",
+    "availability_pct",
+    "checks_run",
+];
+
+/// Columns of `events.csv`.
+pub const EVENT_COLUMNS: [&str; 4] = ["t_s", "kind", "subject", "detail"];
+
+/// Columns of `timeline.csv`, in order.
+pub fn timeline_columns() -> Vec<String> {
+    let mut cols = vec!["t_s".to_string(), "phase".into(), "canary_weight_pct".into()];
+    for v in Version::ALL {
+        for s in InstanceStatus::ALL {
+            cols.push(format!("{}_{}", v.as_str(), s.as_str()));
+        }
+        cols.push(format!("{}_routable", v.as_str()));
+    }
+    for v in Version::ALL {
+        for m in ["requests", "errors", "error_rate_pct", "p99_ms"] {
+            cols.push(format!("{}_{m}", v.as_str()));
+        }
+    }
+    cols
+}
+
+fn secs(t: SimTime) -> String {
+    format_secs(t.0)
+}
+
+fn dur(d: Option<SimDuration>) -> String {
+    d.map(|d| format_secs(d.0)).unwrap_or_default()
+}
+
+fn opt_secs(t: Option<SimTime>) -> String {
+    t.map(secs).unwrap_or_default()
+}
+
+fn fixed(x: Option<f64>, decimals: usize) -> String {
+    match x {
+        Some(v) if v.is_finite() => format!("{v:.decimals$}"),
+        _ => String::new(),
+    }
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
+    // Writing to memory cannot fail; an error here would be a csv crate bug.
+    w.into_inner().expect("in-memory CSV writer")
+}
+
+/// The header and row of `summary.csv`.
+pub fn summary_csv(s: &Summary) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(SUMMARY_COLUMNS).expect("in-memory write");
+    w.write_record(summary_record(s)).expect("in-memory write");
+    finish(w)
+}
+
+/// The cells of one summary row, in `SUMMARY_COLUMNS` order.
+pub fn summary_record(s: &Summary) -> Vec<String> {
+    vec![
+        s.scenario.clone(),
+        s.strategy.to_string(),
+        s.release.as_str().to_string(),
+        s.seed.to_string(),
+        s.fidelity.to_string(),
+        s.outcome.map(|o| o.as_str().to_string()).unwrap_or_default(),
+        s.final_phase.as_str().to_string(),
+        s.rollback_performed.to_string(),
+        trigger_names(&s.trigger),
+        dur(s.ttd()),
+        dur(s.ttr()),
+        dur(s.deploy_duration()),
+        opt_secs(s.first_exposure),
+        opt_secs(s.triggered_at),
+        s.requests_total().to_string(),
+        s.failed_requests().to_string(),
+        s.exposed_requests().to_string(),
+        s.blast_radius_requests().to_string(),
+        s.totals.dropped.iter().sum::<u64>().to_string(),
+        fixed(s.availability_pct(), 4),
+        s.checks.to_string(),
+    ]
+}
+
+/// `timeline.csv`.
+pub fn timeline_csv(rows: &[TimelineRow]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(timeline_columns()).expect("in-memory write");
+    for r in rows {
+        let mut rec = vec![secs(r.t), r.phase.as_str().to_string(), fixed(Some(r.weight_pct), 2)];
+        for v in Version::ALL {
+            let f = &r.fleet[v.index()];
+            for s in InstanceStatus::ALL {
+                rec.push(f.count(s).to_string());
+            }
+            rec.push(f.routable.to_string());
+        }
+        for v in Version::ALL {
+            let i = v.index();
+            let rate = (r.requests[i] > 0).then(|| 100.0 * r.errors[i] as f64 / r.requests[i] as f64);
+            rec.push(r.requests[i].to_string());
+            rec.push(r.errors[i].to_string());
+            rec.push(fixed(rate, 3));
+            rec.push(fixed(r.p99_s[i].map(|s| s * 1000.0), 3));
+        }
+        w.write_record(&rec).expect("in-memory write");
+    }
+    finish(w)
+}
+
+/// `events.csv`.
+pub fn events_csv(events: &[(SimTime, SimEvent)]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(EVENT_COLUMNS).expect("in-memory write");
+    for (t, e) in events {
+        let d = describe(e);
+        w.write_record([secs(*t), d.kind.to_string(), d.subject, d.detail])
+            .expect("in-memory write");
+    }
+    finish(w)
+}

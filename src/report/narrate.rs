@@ -1,0 +1,270 @@
+//! Words for events: short fields for `events.csv`, and the narrated trace a
+//! newcomer reads to follow a rollout step by step.
+
+use crate::analysis::{Criterion, CriterionFailure, Verdict};
+use crate::engine::time::format_secs;
+use crate::engine::SimTime;
+use crate::model::world::WorldChange;
+use crate::model::Version;
+use crate::record::{SimEvent, Summary};
+use crate::scenario::Scenario;
+use crate::strategy::Report;
+
+/// An event as three CSV fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Described {
+    /// Event kind, e.g. `phase`, `weight`, `check`.
+    pub kind: &'static str,
+    /// What it is about: an instance name, a version, or empty.
+    pub subject: String,
+    /// The change, e.g. `deploying -> validating`.
+    pub detail: String,
+}
+
+/// The criteria of a trigger joined by `+`, e.g. `error_rate+latency_p99`.
+pub fn trigger_names(failures: &[CriterionFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| f.criterion.as_str())
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+fn failure_text(f: &CriterionFailure) -> String {
+    match f.criterion {
+        Criterion::ErrorRate => format!("error rate {:.3}% > max {:.3}%", f.observed, f.threshold),
+        Criterion::SuccessRate => format!("success rate {:.3}% < min {:.3}%", f.observed, f.threshold),
+        Criterion::LatencyP99 => format!("p99 {:.1} ms > max {:.1} ms", f.observed, f.threshold),
+    }
+}
+
+fn failures_text(fs: &[CriterionFailure]) -> String {
+    fs.iter().map(failure_text).collect::<Vec<_>>().join("; ")
+}
+
+fn verdict_word(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Fail(_) => "fail",
+        Verdict::Inconclusive(_) => "inconclusive",
+    }
+}
+
+fn check_detail(requests: u64, errors: u64, p99_s: Option<f64>, verdict: &Verdict) -> String {
+    let rate = if requests > 0 {
+        format!("{:.3}%", 100.0 * errors as f64 / requests as f64)
+    } else {
+        "n/a".into()
+    };
+    let p99 = p99_s.map_or("n/a".to_string(), |p| format!("{:.1}ms", p * 1000.0));
+    let mut s = format!(
+        "{} requests={requests} errors={errors} error_rate={rate} p99={p99}",
+        verdict_word(verdict)
+    );
+    if let Verdict::Fail(f) | Verdict::Inconclusive(f) = verdict {
+        s.push_str(": ");
+        s.push_str(&failures_text(f));
+    }
+    s
+}
+
+fn instance_name(version: Version, ordinal: u32) -> String {
+    format!("{}-{ordinal}", version.as_str())
+}
+
+/// The CSV fields of an event.
+pub fn describe(event: &SimEvent) -> Described {
+    let d = |kind, subject: String, detail: String| Described { kind, subject, detail };
+    match event {
+        SimEvent::RolloutStarted { strategy } => d("rollout_started", String::new(), strategy.to_string()),
+        SimEvent::Phase { from, to } => d("phase", String::new(), format!("{} -> {}", from.as_str(), to.as_str())),
+        SimEvent::RunEnded => d("run_ended", String::new(), String::new()),
+        SimEvent::World(c) => match c {
+            WorldChange::Status {
+                version,
+                ordinal,
+                from,
+                to,
+                ..
+            } => d(
+                "instance_status",
+                instance_name(*version, *ordinal),
+                format!("{} -> {}", from.as_str(), to.as_str()),
+            ),
+            WorldChange::Health {
+                version,
+                ordinal,
+                from,
+                to,
+                ..
+            } => d(
+                "instance_health",
+                instance_name(*version, *ordinal),
+                format!("{} -> {}", from.as_str(), to.as_str()),
+            ),
+            WorldChange::Weight { from, to } => d("weight", "new".into(), format!("{from:.2} -> {to:.2}")),
+            WorldChange::Scaled { version, from, to } => d("scale", version.as_str().into(), format!("{from} -> {to}")),
+        },
+        SimEvent::Controller(r) => match r {
+            Report::Check {
+                number,
+                requests,
+                errors,
+                p99_s,
+                verdict,
+                ..
+            } => d(
+                "check",
+                format!("#{number}"),
+                check_detail(*requests, *errors, *p99_s, verdict),
+            ),
+            Report::RollbackTriggered { failures } => {
+                d("rollback_triggered", trigger_names(failures), failures_text(failures))
+            }
+            Report::DeadlineExceeded { wanted, ready } => d(
+                "deadline_exceeded",
+                "new".into(),
+                format!("{ready} of {wanted} instances ready"),
+            ),
+            Report::Recovered => d(
+                "recovered",
+                "stable".into(),
+                "all traffic on stable and stable within criteria".into(),
+            ),
+        },
+    }
+}
+
+/// Turns events into sentences, with the scenario's version labels.
+pub struct Narrator<'a> {
+    scenario: &'a Scenario,
+    first_exposure: Option<SimTime>,
+}
+
+impl<'a> Narrator<'a> {
+    /// A narrator for a run of `scenario` whose summary is `summary`.
+    pub fn new(scenario: &'a Scenario, summary: &Summary) -> Self {
+        Narrator {
+            scenario,
+            first_exposure: summary.first_exposure,
+        }
+    }
+
+    fn label(&self, v: Version) -> &str {
+        match v {
+            Version::Stable => &self.scenario.stable.label,
+            Version::New => &self.scenario.release.new.label,
+        }
+    }
+
+    /// One line of the trace, or `None` for events not worth a line.
+    pub fn line(&self, t: SimTime, event: &SimEvent) -> Option<String> {
+        let text = match event {
+            SimEvent::RolloutStarted { strategy } => format!(
+                "The {strategy} rollout of {} ({} release) begins. {} instances of {} serve all traffic at {} requests/s.",
+                self.label(Version::New),
+                self.scenario.release.quality.as_str(),
+                self.scenario.fleet.instances,
+                self.label(Version::Stable),
+                self.scenario.traffic.rate_rps
+            ),
+            SimEvent::Phase { from, to } => format!("Phase {} -> {}.", from.as_str(), to.as_str()),
+            SimEvent::RunEnded => "The simulation ends.".to_string(),
+            SimEvent::World(c) => match c {
+                WorldChange::Status { version, ordinal, to, .. } => {
+                    format!("Instance {} ({}) is now {}.", instance_name(*version, *ordinal), self.label(*version), to.as_str())
+                }
+                WorldChange::Health { version, ordinal, from, to, .. } => format!(
+                    "Health checks: {} {} -> {}{}.",
+                    instance_name(*version, *ordinal),
+                    from.as_str(),
+                    to.as_str(),
+                    if to.in_service() { " (the load balancer routes to it)" } else { " (out of the load balancer)" }
+                ),
+                WorldChange::Weight { to, .. } => format!(
+                    "Traffic split: {to:.1}% to {}, {:.1}% to {}.",
+                    self.label(Version::New),
+                    100.0 - to,
+                    self.label(Version::Stable)
+                ),
+                WorldChange::Scaled { version, from, to } => {
+                    format!("Want {to} instances of {} (was {from}).", self.label(*version))
+                }
+            },
+            SimEvent::Controller(r) => match r {
+                Report::Check { number, window, requests, errors, p99_s, verdict } => {
+                    let rate = if *requests > 0 { format!("{:.2}%", 100.0 * *errors as f64 / *requests as f64) } else { "no data".into() };
+                    let p99 = p99_s.map_or("no data".to_string(), |p| format!("{:.0} ms", p * 1000.0));
+                    let judged = match verdict {
+                        Verdict::Pass => "PASS".to_string(),
+                        Verdict::Fail(f) => format!("FAIL ({})", failures_text(f)),
+                        Verdict::Inconclusive(f) => format!("not judged: too few requests ({})", failures_text(f)),
+                    };
+                    format!(
+                        "Check {number}: over the last {} {} saw {requests} requests, {errors} errors ({rate}), p99 {p99} -> {judged}.",
+                        format_window(*window),
+                        self.label(Version::New)
+                    )
+                }
+                Report::RollbackTriggered { failures } => {
+                    let since = self.first_exposure.map(|f| format!(" Time to detect: {}s after the first request reached {}.", format_secs((t - f).0), self.label(Version::New))).unwrap_or_default();
+                    format!("ROLLBACK triggered by {}.{since} All traffic returns to {}.", trigger_names(failures), self.label(Version::Stable))
+                }
+                Report::DeadlineExceeded { wanted, ready } => format!(
+                    "Progress deadline exceeded: only {ready} of {wanted} {} instances are ready. The rollout fails.",
+                    self.label(Version::New)
+                ),
+                Report::Recovered => format!("Recovered: all traffic is on {} and it meets the success criteria.", self.label(Version::Stable)),
+            },
+        };
+        Some(format!("[{:>10}s] {text}", format_secs(t.0)))
+    }
+}
+
+fn format_window(w: crate::engine::SimDuration) -> String {
+    let s = w.0 / 1_000_000;
+    if w.0 % 1_000_000 == 0 {
+        if s % 60 == 0 && s >= 60 {
+            return format!("{} min", s / 60);
+        }
+        return format!("{s} s");
+    }
+    format!("{}s", format_secs(w.0))
+}
+
+/// The short human summary printed after a run.
+pub fn summary_text(s: &Summary) -> String {
+    let mut out = format!(
+        "{}: {} rollout of a {} release (seed {}, {} fidelity)\n",
+        s.scenario,
+        s.strategy,
+        s.release.as_str(),
+        s.seed,
+        s.fidelity
+    );
+    let outcome = s.outcome.map_or("no rollout", |o| o.as_str());
+    out.push_str(&format!("  outcome:            {outcome}"));
+    if let Some(d) = s.deploy_duration() {
+        out.push_str(&format!(" after {}s", format_secs(d.0)));
+    }
+    out.push('\n');
+    if s.rollback_performed {
+        out.push_str(&format!("  trigger:            {}\n", failures_text(&s.trigger)));
+    }
+    let ttd = s.ttd().map_or("-".into(), |d| format!("{}s", format_secs(d.0)));
+    let ttr = s.ttr().map_or("-".into(), |d| format!("{}s", format_secs(d.0)));
+    out.push_str(&format!("  time to detect:     {ttd}\n  time to recover:    {ttr}\n"));
+    out.push_str(&format!(
+        "  requests:           {} in all, {} failed; {} exposed to the new version\n",
+        s.requests_total(),
+        s.failed_requests(),
+        s.exposed_requests()
+    ));
+    out.push_str(&format!(
+        "  blast radius:       {} failed requests on the new version\n",
+        s.blast_radius_requests()
+    ));
+    let avail = s.availability_pct().map_or("-".into(), |a| format!("{a:.4}%"));
+    out.push_str(&format!("  availability:       {avail}\n"));
+    out
+}

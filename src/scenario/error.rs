@@ -1,0 +1,122 @@
+//! Errors in scenario files: where (file, line, column, field), what was
+//! wrong and what is allowed.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A problem with one field, before it is placed in a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldError {
+    /// Dotted field path, e.g. `strategy.success_criteria.max_error_rate_pct`;
+    /// array elements as `metrics.buckets[2]`. Empty for the whole document.
+    pub path: String,
+    /// What was wrong, with the value found where that helps.
+    pub problem: String,
+    /// What is allowed instead.
+    pub allowed: String,
+}
+
+impl FieldError {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, problem: impl Into<String>, allowed: impl Into<String>) -> Self {
+        FieldError {
+            path: path.into(),
+            problem: problem.into(),
+            allowed: allowed.into(),
+        }
+    }
+}
+
+/// A scenario file that cannot be used, located in its file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioError {
+    /// The file as the user named it.
+    pub file: PathBuf,
+    /// 1-based line, when the problem has a place in the text.
+    pub line: Option<usize>,
+    /// 1-based column (in characters), when the problem has a place.
+    pub column: Option<usize>,
+    /// The field, problem and allowed values.
+    pub field: FieldError,
+    /// The offending source line, for a caret display.
+    pub source_line: Option<String>,
+}
+
+impl ScenarioError {
+    /// An error with no place in the text (e.g. the file cannot be read).
+    pub fn whole_file(file: impl Into<PathBuf>, problem: impl Into<String>, allowed: impl Into<String>) -> Self {
+        ScenarioError {
+            file: file.into(),
+            line: None,
+            column: None,
+            field: FieldError::new("", problem, allowed),
+            source_line: None,
+        }
+    }
+
+    /// Places `field` at byte offset `offset` of `text`.
+    pub fn at(file: impl Into<PathBuf>, text: &str, offset: usize, field: FieldError) -> Self {
+        let offset = offset.min(text.len());
+        let before = &text[..floor_char_boundary(text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        let source_line = text[line_start..].lines().next().map(str::to_string);
+        ScenarioError {
+            file: file.into(),
+            line: Some(line),
+            column: Some(column),
+            field,
+            source_line,
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl fmt::Display for ScenarioError {
+    /// `FILE:LINE:COLUMN: field PATH: PROBLEM` then `allowed: ...` and the
+    /// source line with a caret under the column.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let (Some(line), Some(col)) = (self.line, self.column) {
+            write!(f, ":{line}:{col}")?;
+        }
+        write!(f, ": ")?;
+        if !self.field.path.is_empty() {
+            write!(f, "field `{}`: ", self.field.path)?;
+        }
+        write!(f, "{}", self.field.problem)?;
+        if !self.field.allowed.is_empty() {
+            write!(f, "\n  allowed: {}", self.field.allowed)?;
+        }
+        if let (Some(src), Some(col)) = (&self.source_line, self.column) {
+            write!(f, "\n  | {src}\n  | {}^", " ".repeat(col - 1))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_offsets_on_lines_and_columns() {
+        let text = "a = 1\nbb = 'é'\nc = 3\n";
+        let off = text.find("'é'").unwrap();
+        let e = ScenarioError::at("s.toml", text, off, FieldError::new("bb", "bad", "good"));
+        assert_eq!((e.line, e.column), (Some(2), Some(6)));
+        let shown = e.to_string();
+        assert!(shown.starts_with("s.toml:2:6: field `bb`: bad"), "{shown}");
+        assert!(shown.contains("allowed: good"));
+        assert!(shown.contains("  | bb = 'é'\n  |      ^"), "{shown}");
+    }
+}

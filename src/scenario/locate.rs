@@ -1,0 +1,153 @@
+//! Maps between field paths and places in the TOML text.
+//!
+//! Serde errors come with a byte span but no field path; validation errors
+//! come with a field path but no span. Both are resolved against the spanned
+//! document tree that the TOML parser builds, so every error can say both
+//! where it is and which field it is about.
+
+use std::ops::Range;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// The parsed document with spans, kept for locating errors.
+pub struct SpannedDoc<'i> {
+    root: Spanned<DeTable<'i>>,
+}
+
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn segments(path: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            out.push(Segment::Key(key));
+        }
+        for idx in rest.split('[').filter(|s| !s.is_empty()) {
+            if let Ok(i) = idx.trim_end_matches(']').parse() {
+                out.push(Segment::Index(i));
+            }
+        }
+    }
+    out
+}
+
+impl<'i> SpannedDoc<'i> {
+    /// Parses `text`; `None` when it is not valid TOML (the serde pass reports
+    /// that error with its own span).
+    pub fn parse(text: &'i str) -> Option<Self> {
+        DeTable::parse(text).ok().map(|root| SpannedDoc { root })
+    }
+
+    /// Byte offset of the value at `path`, or of the nearest enclosing table
+    /// that exists (a missing field is reported where it should have been).
+    pub fn offset_of(&self, path: &str) -> usize {
+        let mut best = self.root.span().start;
+        let mut table: Option<&DeTable<'i>> = Some(self.root.get_ref());
+        let mut value: Option<&Spanned<DeValue<'i>>> = None;
+        for seg in segments(path) {
+            let next = match (seg, table, value) {
+                (Segment::Key(k), Some(t), _) => t.get(k),
+                (Segment::Index(i), _, Some(v)) => v.get_ref().as_array().and_then(|a| a.get(i)),
+                _ => None,
+            };
+            let Some(v) = next else { break };
+            best = v.span().start;
+            value = Some(v);
+            table = v.get_ref().as_table();
+        }
+        best
+    }
+
+    /// The dotted path of the innermost key or value whose span holds
+    /// `span.start`, e.g. `strategy.increment_pct` or `metrics.buckets[1]`.
+    pub fn path_at(&self, span: &Range<usize>) -> String {
+        let mut path = String::new();
+        walk_table(self.root.get_ref(), span.start, &mut path);
+        path
+    }
+}
+
+fn walk_table(table: &DeTable<'_>, at: usize, path: &mut String) {
+    for (key, value) in table.iter() {
+        let in_key = key.span().contains(&at);
+        let in_value = value.span().contains(&at);
+        if in_key || in_value {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key.get_ref());
+            if in_value {
+                walk_value(value.get_ref(), at, path);
+            }
+            return;
+        }
+    }
+    // Tables opened by a `[header]` have spans that do not cover their keys;
+    // search inside them too.
+    for (key, value) in table.iter() {
+        if let Some(inner) = value.get_ref().as_table() {
+            let mut sub = String::new();
+            walk_table(inner, at, &mut sub);
+            if !sub.is_empty() {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key.get_ref());
+                path.push('.');
+                path.push_str(&sub);
+                return;
+            }
+        }
+    }
+}
+
+fn walk_value(value: &DeValue<'_>, at: usize, path: &mut String) {
+    match value {
+        DeValue::Table(t) => walk_table(t, at, path),
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if item.span().contains(&at) {
+                    path.push_str(&format!("[{i}]"));
+                    walk_value(item.get_ref(), at, path);
+                    return;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "name = 'x'\n[fleet]\ninstances = 3\n[metrics]\nbuckets = ['1ms', '2ms']\n[strategy.success_criteria]\nmax_error_rate_pct = 5\n";
+
+    #[test]
+    fn finds_offsets_of_paths() {
+        let doc = SpannedDoc::parse(DOC).unwrap();
+        assert_eq!(&DOC[doc.offset_of("fleet.instances")..][..1], "3");
+        assert_eq!(&DOC[doc.offset_of("metrics.buckets[1]")..][..5], "'2ms'");
+        let crit = doc.offset_of("strategy.success_criteria.max_error_rate_pct");
+        assert_eq!(&DOC[crit..][..1], "5");
+    }
+
+    #[test]
+    fn finds_paths_of_offsets() {
+        let doc = SpannedDoc::parse(DOC).unwrap();
+        let at = DOC.find("'2ms'").unwrap();
+        assert_eq!(doc.path_at(&(at..at + 1)), "metrics.buckets[1]");
+        let at = DOC.find("max_error").unwrap();
+        assert_eq!(
+            doc.path_at(&(at..at + 3)),
+            "strategy.success_criteria.max_error_rate_pct"
+        );
+    }
+}

@@ -1,0 +1,774 @@
+//! Validation: raw TOML values into the types the simulator uses.
+//!
+//! Every check reports the field path, what was wrong (with the value found)
+//! and what is allowed. Validation collects every problem in the file rather
+//! than stopping at the first, so a user fixes a file in one pass.
+
+use super::error::FieldError;
+use super::raw::*;
+use super::types::*;
+use super::units::{parse_duration, DURATION_ALLOWED};
+use crate::engine::SimDuration;
+use crate::model::dist::{DurationDist, LatencyDist};
+
+/// Upper limits on sizes, so that a typo of three extra zeros gets a message
+/// instead of an out-of-memory kill.
+pub mod limits {
+    /// Most instances in a fleet.
+    pub const MAX_INSTANCES: i64 = 10_000;
+    /// Highest arrival rate, requests per second.
+    pub const MAX_RATE_RPS: f64 = 1_000_000.0;
+    /// Longest simulated run, seconds (30 days).
+    pub const MAX_DURATION_S: u64 = 30 * 24 * 3600;
+    /// Most simulated requests per run in request mode (rate x duration).
+    pub const MAX_REQUEST_MODE_REQUESTS: f64 = 500_000_000.0;
+    /// Most latency histogram buckets.
+    pub const MAX_BUCKETS: usize = 64;
+    /// Most scrapes or ticks per run.
+    pub const MAX_STEPS: u64 = 10_000_000;
+}
+
+/// The Prometheus client default bucket bounds, 5 ms to 10 s.
+pub const DEFAULT_BUCKETS_MS: [u64; 11] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+const PCT_ALLOWED: &str = "a number from 0 to 100";
+
+/// Collects problems while building a [`Scenario`].
+struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: &str, problem: impl Into<String>, allowed: impl Into<String>) {
+        self.errors.push(FieldError::new(path, problem, allowed));
+    }
+
+    fn duration(&mut self, path: &str, raw: Option<&String>, default: SimDuration) -> SimDuration {
+        match raw {
+            None => default,
+            Some(text) => match parse_duration(text) {
+                Ok(d) => d,
+                Err(why) => {
+                    self.fail(path, why, DURATION_ALLOWED);
+                    default
+                }
+            },
+        }
+    }
+
+    fn positive_duration(&mut self, path: &str, raw: Option<&String>, default: SimDuration) -> SimDuration {
+        let d = self.duration(path, raw, default);
+        if d == SimDuration::ZERO {
+            self.fail(path, "must be longer than zero", "a positive duration such as \"10s\"");
+            return default;
+        }
+        d
+    }
+
+    fn finite(&mut self, path: &str, value: f64, allowed: &str) -> bool {
+        if value.is_finite() {
+            true
+        } else {
+            self.fail(path, format!("{value} is not a finite number"), allowed);
+            false
+        }
+    }
+
+    fn pct(&mut self, path: &str, raw: Option<f64>, default: f64) -> f64 {
+        let Some(v) = raw else { return default };
+        if !self.finite(path, v, PCT_ALLOWED) {
+            return default;
+        }
+        if !(0.0..=100.0).contains(&v) {
+            self.fail(path, format!("{v} is not a percentage"), PCT_ALLOWED);
+            return default;
+        }
+        v
+    }
+
+    fn count(&mut self, path: &str, raw: Option<i64>, default: i64, min: i64, max: i64) -> i64 {
+        let Some(v) = raw else { return default };
+        if v < min || v > max {
+            self.fail(
+                path,
+                format!("{v} is out of range"),
+                format!("a whole number from {min} to {max}"),
+            );
+            return default;
+        }
+        v
+    }
+
+    fn choice<'a>(&mut self, path: &str, raw: Option<&'a str>, allowed: &[&'a str]) -> Option<&'a str> {
+        let v = raw?;
+        if allowed.contains(&v) {
+            Some(v)
+        } else {
+            let list = allowed
+                .iter()
+                .map(|a| format!("\"{a}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.fail(path, format!("\"{v}\" is not a known value"), format!("one of {list}"));
+            None
+        }
+    }
+
+    fn dist(&mut self, path: &str, raw: Option<&RawDist>, default: SimDuration) -> DurationDist {
+        match raw {
+            None => DurationDist::Fixed(default),
+            Some(RawDist::Fixed(text)) => DurationDist::Fixed(self.duration(path, Some(text), default)),
+            Some(RawDist::Table(t)) => self.dist_table(path, t, default),
+        }
+    }
+
+    fn dist_table(&mut self, path: &str, t: &RawDistTable, default: SimDuration) -> DurationDist {
+        let kinds = ["fixed", "uniform", "normal", "lognormal", "exponential"];
+        let Some(kind) = t.dist.as_deref() else {
+            self.fail(
+                &format!("{path}.dist"),
+                "a distribution table needs `dist`",
+                "one of \"fixed\", \"uniform\", \"normal\", \"lognormal\", \"exponential\"",
+            );
+            return DurationDist::Fixed(default);
+        };
+        let Some(kind) = self.choice(&format!("{path}.dist"), Some(kind), &kinds) else {
+            return DurationDist::Fixed(default);
+        };
+        let needs: &[&str] = match kind {
+            "fixed" => &["value"],
+            "uniform" => &["min", "max"],
+            "normal" => &["mean", "sd"],
+            "lognormal" => &["median", "sigma"],
+            _ => &["mean"],
+        };
+        let present = [
+            ("value", t.value.is_some()),
+            ("min", t.min.is_some()),
+            ("max", t.max.is_some()),
+            ("mean", t.mean.is_some()),
+            ("sd", t.sd.is_some()),
+            ("median", t.median.is_some()),
+            ("sigma", t.sigma.is_some()),
+        ];
+        let mut ok = true;
+        for (name, is_set) in present {
+            let needed = needs.contains(&name);
+            if needed && !is_set {
+                self.fail(
+                    &format!("{path}.{name}"),
+                    format!("dist = \"{kind}\" needs `{name}`"),
+                    format!("fields {}", needs.join(", ")),
+                );
+                ok = false;
+            } else if !needed && is_set {
+                self.fail(
+                    &format!("{path}.{name}"),
+                    format!("`{name}` does not apply to dist = \"{kind}\""),
+                    format!("fields {}", needs.join(", ")),
+                );
+                ok = false;
+            }
+        }
+        if !ok {
+            return DurationDist::Fixed(default);
+        }
+        let d = |c: &mut Checker, name: &str, v: &Option<String>| {
+            c.duration(&format!("{path}.{name}"), v.as_ref(), default)
+        };
+        match kind {
+            "fixed" => DurationDist::Fixed(d(self, "value", &t.value)),
+            "uniform" => {
+                let (min, max) = (d(self, "min", &t.min), d(self, "max", &t.max));
+                if min > max {
+                    self.fail(
+                        &format!("{path}.max"),
+                        format!("max ({max}) is below min ({min})"),
+                        "max >= min",
+                    );
+                    return DurationDist::Fixed(default);
+                }
+                DurationDist::Uniform { min, max }
+            }
+            "normal" => DurationDist::Normal {
+                mean: d(self, "mean", &t.mean),
+                sd: d(self, "sd", &t.sd),
+            },
+            "lognormal" => {
+                let median = d(self, "median", &t.median);
+                let sigma = t.sigma.unwrap_or(0.0);
+                if !sigma.is_finite() || !(0.0..=5.0).contains(&sigma) {
+                    self.fail(
+                        &format!("{path}.sigma"),
+                        format!("{sigma} is out of range"),
+                        "a number from 0 to 5",
+                    );
+                    return DurationDist::Fixed(default);
+                }
+                DurationDist::LogNormal { median, sigma }
+            }
+            _ => DurationDist::Exponential {
+                mean: d(self, "mean", &t.mean),
+            },
+        }
+    }
+
+    fn latency(&mut self, path: &str, raw: Option<&RawLatency>) -> LatencyDist {
+        let default = LatencyDist {
+            median_s: 0.05,
+            sigma: 0.5,
+        };
+        let Some(raw) = raw else { return default };
+        let median = self.positive_duration(
+            &format!("{path}.median"),
+            raw.median.as_ref(),
+            SimDuration::from_millis(50),
+        );
+        let median_s = median.as_secs_f64();
+        match (raw.sigma, raw.p99.as_ref()) {
+            (Some(_), Some(_)) => {
+                self.fail(
+                    &format!("{path}.p99"),
+                    "give either `sigma` or `p99`, not both",
+                    "{ median, sigma } or { median, p99 }",
+                );
+                default
+            }
+            (Some(sigma), None) => {
+                if !sigma.is_finite() || !(0.0..=5.0).contains(&sigma) {
+                    self.fail(
+                        &format!("{path}.sigma"),
+                        format!("{sigma} is out of range"),
+                        "a number from 0 to 5",
+                    );
+                    return default;
+                }
+                LatencyDist { median_s, sigma }
+            }
+            (None, Some(p99)) => {
+                let p99 = self.duration(&format!("{path}.p99"), Some(p99), median);
+                if p99 <= median {
+                    self.fail(
+                        &format!("{path}.p99"),
+                        format!("p99 ({p99}) is not above the median ({median})"),
+                        "a p99 longer than the median",
+                    );
+                    return default;
+                }
+                LatencyDist::from_median_p99(median_s, p99.as_secs_f64())
+            }
+            (None, None) => LatencyDist { median_s, sigma: 0.5 },
+        }
+    }
+}
+
+/// Validates a raw scenario. `default_name` is used when the file sets none.
+pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<FieldError>> {
+    let mut c = Checker { errors: Vec::new() };
+
+    let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
+    if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch)) {
+        c.fail(
+            "name",
+            format!("\"{name}\" is not a usable name (it names the report folder)"),
+            "letters, digits, '-', '_' and '.'",
+        );
+    }
+    let seed = match raw.seed {
+        None => 1,
+        Some(s) if s >= 0 => s as u64,
+        Some(s) => {
+            c.fail(
+                "seed",
+                format!("{s} is negative"),
+                "a whole number from 0 to 9223372036854775807",
+            );
+            1
+        }
+    };
+    let fidelity = match c.choice("fidelity", raw.fidelity.as_deref(), &["request", "aggregate"]) {
+        Some("aggregate") => Fidelity::Aggregate,
+        _ => Fidelity::Request,
+    };
+
+    // [simulation]
+    let sim = raw.simulation.as_ref();
+    let simulation = SimulationSpec {
+        max_duration: c.positive_duration(
+            "simulation.max_duration",
+            sim.and_then(|s| s.max_duration.as_ref()),
+            SimDuration::from_secs(4 * 3600),
+        ),
+        cooldown: c.duration(
+            "simulation.cooldown",
+            sim.and_then(|s| s.cooldown.as_ref()),
+            SimDuration::from_secs(60),
+        ),
+        tick: c.positive_duration(
+            "simulation.tick",
+            sim.and_then(|s| s.tick.as_ref()),
+            SimDuration::from_secs(1),
+        ),
+    };
+    if simulation.max_duration > SimDuration::from_secs(limits::MAX_DURATION_S) {
+        c.fail(
+            "simulation.max_duration",
+            format!("{} is longer than the limit", simulation.max_duration),
+            "at most 30 days (\"720h\")",
+        );
+    }
+
+    // [fleet]
+    let fleet_raw = raw.fleet.as_ref();
+    let instances = match fleet_raw.and_then(|f| f.instances) {
+        None => {
+            c.fail(
+                "fleet.instances",
+                "is required",
+                format!("a whole number from 1 to {}", limits::MAX_INSTANCES),
+            );
+            1
+        }
+        Some(n) => c.count("fleet.instances", Some(n), 1, 1, limits::MAX_INSTANCES),
+    } as u32;
+    let fleet = FleetSpec {
+        instances,
+        provision_time: c.dist(
+            "fleet.provision_time",
+            fleet_raw.and_then(|f| f.provision_time.as_ref()),
+            SimDuration::from_secs(30),
+        ),
+        boot_time: c.dist(
+            "fleet.boot_time",
+            fleet_raw.and_then(|f| f.boot_time.as_ref()),
+            SimDuration::from_secs(10),
+        ),
+        stop_time: c.dist(
+            "fleet.stop_time",
+            fleet_raw.and_then(|f| f.stop_time.as_ref()),
+            SimDuration::from_secs(5),
+        ),
+    };
+
+    // [health_check]
+    let hc = raw.health_check.as_ref();
+    let interval = c.positive_duration(
+        "health_check.interval",
+        hc.and_then(|h| h.interval.as_ref()),
+        SimDuration::from_secs(10),
+    );
+    let timeout = c.positive_duration(
+        "health_check.timeout",
+        hc.and_then(|h| h.timeout.as_ref()),
+        SimDuration::from_secs(1),
+    );
+    if timeout > interval {
+        c.fail(
+            "health_check.timeout",
+            format!("timeout ({timeout}) is longer than the interval ({interval})"),
+            "a timeout no longer than the probe interval",
+        );
+    }
+    let codes = match hc.and_then(|h| h.expected_status_codes.as_ref()) {
+        None => vec![200],
+        Some(list) if list.is_empty() => {
+            c.fail(
+                "health_check.expected_status_codes",
+                "is empty: no probe could ever pass",
+                "a list of HTTP status codes such as [200, 204]",
+            );
+            vec![200]
+        }
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, &code)| {
+                c.count(
+                    &format!("health_check.expected_status_codes[{i}]"),
+                    Some(code),
+                    200,
+                    100,
+                    599,
+                ) as u16
+            })
+            .collect(),
+    };
+    let health_check = HealthCheckSpec {
+        interval,
+        timeout,
+        healthy_threshold: c.count(
+            "health_check.healthy_threshold",
+            hc.and_then(|h| h.healthy_threshold),
+            2,
+            1,
+            100,
+        ) as u32,
+        unhealthy_threshold: c.count(
+            "health_check.unhealthy_threshold",
+            hc.and_then(|h| h.unhealthy_threshold),
+            3,
+            1,
+            100,
+        ) as u32,
+        initial_delay: c.duration(
+            "health_check.initial_delay",
+            hc.and_then(|h| h.initial_delay.as_ref()),
+            SimDuration::ZERO,
+        ),
+        expected_status_codes: codes,
+        start_healthy: hc.and_then(|h| h.start_healthy).unwrap_or(false),
+    };
+
+    // [traffic]
+    let tr = raw.traffic.as_ref();
+    let rate_allowed = format!("a number of requests per second from 0 to {}", limits::MAX_RATE_RPS);
+    let rate_rps = match tr.and_then(|t| t.rate_rps) {
+        None => {
+            c.fail("traffic.rate_rps", "is required", rate_allowed.clone());
+            0.0
+        }
+        Some(r) if !r.is_finite() || !(0.0..=limits::MAX_RATE_RPS).contains(&r) => {
+            c.fail("traffic.rate_rps", format!("{r} is out of range"), rate_allowed.clone());
+            0.0
+        }
+        Some(r) => r,
+    };
+    let latency_slo = tr
+        .and_then(|t| t.latency_slo.as_ref())
+        .map(|s| c.positive_duration("traffic.latency_slo", Some(s), SimDuration::from_secs(1)));
+    let traffic = TrafficSpec { rate_rps, latency_slo };
+    if fidelity == Fidelity::Request
+        && rate_rps * simulation.max_duration.as_secs_f64() > limits::MAX_REQUEST_MODE_REQUESTS
+    {
+        c.fail(
+            "traffic.rate_rps",
+            format!(
+                "{rate_rps} requests/s for {} is more than {:.0e} simulated requests in request mode",
+                simulation.max_duration,
+                limits::MAX_REQUEST_MODE_REQUESTS
+            ),
+            "a lower rate, a shorter simulation.max_duration, or fidelity = \"aggregate\"",
+        );
+    }
+
+    // [stable]
+    let st = raw.stable.as_ref();
+    let stable = VersionSpec {
+        label: st.and_then(|s| s.version.clone()).unwrap_or_else(|| "stable".into()),
+        error_prob: c.pct("stable.error_rate_pct", st.and_then(|s| s.error_rate_pct), 0.1) / 100.0,
+        latency: c.latency("stable.latency", st.and_then(|s| s.latency.as_ref())),
+        probe_failure_prob: 0.0,
+        health_status_code: 200,
+        boot_failure_prob: 0.0,
+    };
+
+    // [release]
+    let rel = raw.release.as_ref();
+    let quality = match rel.and_then(|r| r.quality.as_deref()) {
+        None => {
+            c.fail("release.quality", "is required", "\"good\" or \"bad\"");
+            Quality::Good
+        }
+        q => match c.choice("release.quality", q, &["good", "bad"]) {
+            Some("bad") => Quality::Bad,
+            _ => Quality::Good,
+        },
+    };
+    let mut new = stable.clone();
+    new.label = rel.and_then(|r| r.version.clone()).unwrap_or_else(|| "new".into());
+    if new.label == stable.label {
+        c.fail(
+            "release.version",
+            format!("\"{}\" is also the stable version", new.label),
+            "a label different from stable.version",
+        );
+    }
+    if let Some(r) = rel {
+        let effects = [
+            ("error_rate_pct", r.error_rate_pct.is_some()),
+            ("latency_multiplier", r.latency_multiplier.is_some()),
+            ("health_check_failure_pct", r.health_check_failure_pct.is_some()),
+            ("health_status_code", r.health_status_code.is_some()),
+            ("boot_failure_pct", r.boot_failure_pct.is_some()),
+        ];
+        let effect_list =
+            "error_rate_pct, latency_multiplier, health_check_failure_pct, health_status_code, boot_failure_pct";
+        if quality == Quality::Good {
+            for (field, set) in effects {
+                if set {
+                    c.fail(
+                        &format!("release.{field}"),
+                        "a good release behaves exactly like stable and takes no effects",
+                        "quality = \"bad\" to give the release its own behaviour",
+                    );
+                }
+            }
+        } else if !effects.iter().any(|(_, set)| *set) {
+            c.fail(
+                "release.quality",
+                "a bad release must say how it is bad",
+                format!("at least one of {effect_list}"),
+            );
+        }
+        new.error_prob = c.pct("release.error_rate_pct", r.error_rate_pct, stable.error_prob * 100.0) / 100.0;
+        if let Some(m) = r.latency_multiplier {
+            if !m.is_finite() || !(0.01..=1000.0).contains(&m) {
+                c.fail(
+                    "release.latency_multiplier",
+                    format!("{m} is out of range"),
+                    "a number from 0.01 to 1000",
+                );
+            } else {
+                new.latency = stable.latency.scaled(m);
+            }
+        }
+        new.probe_failure_prob = c.pct("release.health_check_failure_pct", r.health_check_failure_pct, 0.0) / 100.0;
+        new.health_status_code = c.count("release.health_status_code", r.health_status_code, 200, 100, 599) as u16;
+        new.boot_failure_prob = c.pct("release.boot_failure_pct", r.boot_failure_pct, 0.0) / 100.0;
+    }
+    let release = ReleaseSpec { quality, new };
+
+    // [metrics]
+    let me = raw.metrics.as_ref();
+    let scrape_interval = c.positive_duration(
+        "metrics.scrape_interval",
+        me.and_then(|m| m.scrape_interval.as_ref()),
+        SimDuration::from_secs(10),
+    );
+    let buckets = match me.and_then(|m| m.buckets.as_ref()) {
+        None => DEFAULT_BUCKETS_MS
+            .iter()
+            .map(|&ms| SimDuration::from_millis(ms))
+            .collect(),
+        Some(list) => {
+            if list.is_empty() || list.len() > limits::MAX_BUCKETS {
+                c.fail(
+                    "metrics.buckets",
+                    format!("has {} bounds", list.len()),
+                    format!("from 1 to {} increasing durations", limits::MAX_BUCKETS),
+                );
+            }
+            let bounds: Vec<SimDuration> = list
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    c.positive_duration(&format!("metrics.buckets[{i}]"), Some(b), SimDuration::from_millis(1))
+                })
+                .collect();
+            for i in 1..bounds.len() {
+                if bounds[i] <= bounds[i - 1] {
+                    c.fail(
+                        &format!("metrics.buckets[{i}]"),
+                        format!("{} is not above the previous bound {}", bounds[i], bounds[i - 1]),
+                        "strictly increasing bucket bounds",
+                    );
+                }
+            }
+            bounds
+        }
+    };
+    let metrics = MetricsSpec {
+        scrape_interval,
+        buckets,
+    };
+    if scrape_interval.0 % simulation.tick.0 != 0 {
+        c.fail(
+            "metrics.scrape_interval",
+            format!(
+                "{scrape_interval} is not a whole number of ticks of {}",
+                simulation.tick
+            ),
+            "a multiple of simulation.tick",
+        );
+    }
+    let max_d = simulation.max_duration.0;
+    if max_d / scrape_interval.0 > limits::MAX_STEPS || max_d / simulation.tick.0 > limits::MAX_STEPS {
+        c.fail(
+            "simulation.max_duration",
+            "needs more than 10,000,000 scrapes or ticks",
+            "a longer scrape_interval or tick, or a shorter max_duration",
+        );
+    }
+
+    // [strategy]
+    let strategy = validate_strategy(&mut c, raw.strategy.as_ref(), &metrics, &simulation);
+
+    if c.errors.is_empty() {
+        Ok(Scenario {
+            name,
+            description: raw.description.clone().unwrap_or_default(),
+            seed,
+            fidelity,
+            simulation,
+            fleet,
+            health_check,
+            traffic,
+            stable,
+            release,
+            metrics,
+            strategy,
+        })
+    } else {
+        Err(c.errors)
+    }
+}
+
+fn validate_strategy(
+    c: &mut Checker,
+    raw: Option<&RawStrategy>,
+    metrics: &MetricsSpec,
+    sim: &SimulationSpec,
+) -> StrategySpec {
+    let Some(s) = raw else {
+        c.fail(
+            "strategy",
+            "is required",
+            "a [strategy] table with kind = \"canary\" or \"none\"",
+        );
+        return StrategySpec::None;
+    };
+    let kind = match s.kind.as_deref() {
+        None => {
+            c.fail("strategy.kind", "is required", "\"canary\" or \"none\"");
+            return StrategySpec::None;
+        }
+        k => c.choice("strategy.kind", k, &["canary", "none"]),
+    };
+    let fields = [
+        ("start_at", s.start_at.is_some()),
+        ("initial_weight_pct", s.initial_weight_pct.is_some()),
+        ("increment_pct", s.increment_pct.is_some()),
+        ("increment_interval", s.increment_interval.is_some()),
+        ("check_interval", s.check_interval.is_some()),
+        ("progress_deadline", s.progress_deadline.is_some()),
+        ("success_criteria", s.success_criteria.is_some()),
+    ];
+    match kind {
+        Some("none") => {
+            for (field, set) in fields {
+                if set {
+                    c.fail(
+                        &format!("strategy.{field}"),
+                        "does not apply to kind = \"none\"",
+                        "no other fields for kind = \"none\"",
+                    );
+                }
+            }
+            StrategySpec::None
+        }
+        Some("canary") => StrategySpec::Canary(validate_canary(c, s, metrics, sim)),
+        _ => StrategySpec::None,
+    }
+}
+
+fn validate_canary(c: &mut Checker, s: &RawStrategy, metrics: &MetricsSpec, sim: &SimulationSpec) -> CanarySpec {
+    let initial = c.pct("strategy.initial_weight_pct", s.initial_weight_pct, 10.0);
+    if s.initial_weight_pct.is_some() && initial == 0.0 {
+        c.fail(
+            "strategy.initial_weight_pct",
+            "0 sends no traffic to the canary, so nothing can be judged",
+            "a percentage above 0 and at most 100",
+        );
+    }
+    let increment = c.pct("strategy.increment_pct", s.increment_pct, 10.0);
+    if s.increment_pct.is_some() && increment == 0.0 {
+        c.fail(
+            "strategy.increment_pct",
+            "0 means the canary never progresses",
+            "a percentage above 0 and at most 100",
+        );
+    }
+    let check_interval = c.positive_duration(
+        "strategy.check_interval",
+        s.check_interval.as_ref(),
+        SimDuration::from_secs(10),
+    );
+    let increment_interval = c.positive_duration(
+        "strategy.increment_interval",
+        s.increment_interval.as_ref(),
+        SimDuration::from_secs(300),
+    );
+    let cr = s.success_criteria.as_ref();
+    let window = c.positive_duration(
+        "strategy.success_criteria.evaluation_window",
+        cr.and_then(|x| x.evaluation_window.as_ref()),
+        SimDuration::from_secs(60),
+    );
+    if window < check_interval {
+        c.fail(
+            "strategy.success_criteria.evaluation_window",
+            format!("window ({window}) is shorter than check_interval ({check_interval}): traffic between windows would never be judged"),
+            "a window at least as long as strategy.check_interval",
+        );
+    }
+    if window < metrics.scrape_interval {
+        c.fail(
+            "strategy.success_criteria.evaluation_window",
+            format!(
+                "window ({window}) is shorter than metrics.scrape_interval ({}): it could hold no scrape",
+                metrics.scrape_interval
+            ),
+            "a window at least as long as metrics.scrape_interval",
+        );
+    }
+    let max_p99 = cr.and_then(|x| x.max_latency_p99.as_ref()).map(|t| {
+        c.positive_duration(
+            "strategy.success_criteria.max_latency_p99",
+            Some(t),
+            SimDuration::from_secs(2),
+        )
+    });
+    let criteria = SuccessCriteria {
+        max_error_rate_pct: match cr {
+            None => Some(1.0),
+            Some(x) => x
+                .max_error_rate_pct
+                .map(|v| c.pct("strategy.success_criteria.max_error_rate_pct", Some(v), 1.0)),
+        },
+        min_success_rate_pct: cr
+            .and_then(|x| x.min_success_rate_pct)
+            .map(|v| c.pct("strategy.success_criteria.min_success_rate_pct", Some(v), 99.0)),
+        max_latency_p99: max_p99,
+        min_request_count: c.count(
+            "strategy.success_criteria.min_request_count",
+            cr.and_then(|x| x.min_request_count),
+            100,
+            0,
+            1_000_000_000,
+        ) as u64,
+        evaluation_window: window,
+    };
+    if let Some(x) = cr {
+        if x.max_error_rate_pct.is_none() && x.min_success_rate_pct.is_none() && x.max_latency_p99.is_none() {
+            c.fail(
+                "strategy.success_criteria",
+                "sets no criterion, so no check could ever fail",
+                "at least one of max_error_rate_pct, min_success_rate_pct, max_latency_p99",
+            );
+        }
+    }
+    let start_at = c.duration("strategy.start_at", s.start_at.as_ref(), SimDuration::ZERO);
+    if start_at >= sim.max_duration {
+        c.fail(
+            "strategy.start_at",
+            format!(
+                "{start_at} is not before simulation.max_duration ({})",
+                sim.max_duration
+            ),
+            "a start time inside the simulated run",
+        );
+    }
+    CanarySpec {
+        start_at,
+        initial_weight_pct: initial,
+        increment_pct: increment,
+        increment_interval,
+        check_interval,
+        progress_deadline: c.positive_duration(
+            "strategy.progress_deadline",
+            s.progress_deadline.as_ref(),
+            SimDuration::from_secs(600),
+        ),
+        criteria,
+    }
+}

@@ -1,0 +1,269 @@
+//! The simulation loop: one trial of one scenario under one seed.
+//!
+//! It pops events in (time, lane, sequence) order, hands world events to the
+//! world, wakes the controller, applies its commands, and feeds everything to
+//! the recorder. With invariant checking on, the checker reads the world
+//! after every event.
+
+use crate::engine::{EventQueue, SimDuration, SimTime, Streams};
+use crate::invariants::{InvariantChecker, Violation};
+use crate::model::world::{lanes, WorldEvent};
+use crate::model::World;
+use crate::record::{Recorder, SimEvent, Summary, SummaryParts, TimelineRow};
+use crate::scenario::{Scenario, StrategySpec};
+use crate::strategy::{CanaryController, Command, Controller, NoRollout, Observation, Phase};
+use std::collections::BTreeSet;
+
+/// How a run is carried out.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Check every invariant after every event.
+    pub check_invariants: bool,
+    /// Keep events and timeline rows (off for sweeps that need summaries only).
+    pub keep_detail: bool,
+    /// Trial index: selects the ChaCha streams under the seed.
+    pub trial: u64,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            check_invariants: false,
+            keep_detail: true,
+            trial: 0,
+        }
+    }
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// The one-row summary.
+    pub summary: Summary,
+    /// Every event in order (empty without `keep_detail`).
+    pub events: Vec<(SimTime, SimEvent)>,
+    /// Timeline rows (empty without `keep_detail`).
+    pub timeline: Vec<TimelineRow>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    World(WorldEvent),
+    Start,
+    Wake,
+    Sample,
+    End,
+}
+
+/// Builds the controller a scenario asks for.
+pub fn controller_for(scenario: &Scenario) -> Box<dyn Controller> {
+    match &scenario.strategy {
+        StrategySpec::None => Box::new(NoRollout),
+        StrategySpec::Canary(spec) => Box::new(CanaryController::new(spec.clone(), scenario.fleet.instances)),
+    }
+}
+
+/// Runs `scenario` with `seed` and the strategy the scenario names.
+pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResult, Violation> {
+    run_with(scenario, seed, controller_for(scenario), opts)
+}
+
+/// The interval of timeline rows: the canary's check interval, or the scrape
+/// interval when there is no canary.
+fn sample_interval(scenario: &Scenario) -> SimDuration {
+    match &scenario.strategy {
+        StrategySpec::Canary(c) => c.check_interval,
+        StrategySpec::None => scenario.metrics.scrape_interval,
+    }
+}
+
+struct Loop<'a> {
+    scenario: &'a Scenario,
+    queue: EventQueue<Event>,
+    world: World,
+    controller: Box<dyn Controller>,
+    recorder: Recorder,
+    wakes: BTreeSet<SimTime>,
+    started: bool,
+    phase: Phase,
+    finished_at: Option<SimTime>,
+}
+
+/// Runs `scenario` with `seed` under a given controller (tests use scripted
+/// controllers here).
+pub fn run_with(
+    scenario: &Scenario,
+    seed: u64,
+    controller: Box<dyn Controller>,
+    opts: RunOptions,
+) -> Result<RunResult, Violation> {
+    let mut world = World::new(scenario, Streams::new(seed, opts.trial));
+    world.start();
+    let recorder = Recorder::new(opts.keep_detail, &world);
+    let phase = controller.phase();
+    let mut lp = Loop {
+        scenario,
+        queue: EventQueue::new(),
+        world,
+        controller,
+        recorder,
+        wakes: BTreeSet::new(),
+        started: false,
+        phase,
+        finished_at: None,
+    };
+    lp.drain_world(SimTime::ZERO);
+    let start_at = lp.controller.start_at();
+    let max_end = SimTime::ZERO + scenario.simulation.max_duration;
+    lp.queue.schedule(start_at, lanes::CONTROLLER, Event::Start);
+    lp.queue.schedule(SimTime::ZERO, lanes::SAMPLE, Event::Sample);
+    lp.queue.schedule(max_end, lanes::END, Event::End);
+    let interval = sample_interval(scenario);
+    let mut checker = opts.check_invariants.then(InvariantChecker::new);
+
+    let mut run_end = max_end;
+    while let Some((now, event)) = lp.queue.pop() {
+        match event {
+            Event::World(ev) => {
+                lp.world.handle(now, ev);
+                lp.drain_world(now);
+                if lp.world.has_changes() {
+                    lp.record_world_changes(now);
+                    lp.notify_controller(now);
+                }
+            }
+            Event::Start => {
+                lp.started = true;
+                lp.recorder.event(
+                    now,
+                    SimEvent::RolloutStarted {
+                        strategy: lp.controller.name(),
+                    },
+                );
+                let obs_cmds = {
+                    let fleet = lp.world.fleet_view();
+                    let obs = Observation {
+                        now,
+                        weight_pct: lp.world.weight_pct(),
+                        fleet,
+                        metrics: &lp.world.metrics,
+                    };
+                    lp.controller.start(&obs)
+                };
+                lp.apply(now, obs_cmds);
+            }
+            Event::Wake => {
+                lp.wakes.remove(&now);
+                lp.notify_controller(now);
+            }
+            Event::Sample => {
+                lp.recorder.sample(now, lp.phase, &lp.world);
+                lp.queue.schedule(now + interval, lanes::SAMPLE, Event::Sample);
+            }
+            Event::End => {
+                run_end = now;
+                lp.recorder.event(now, SimEvent::RunEnded);
+                break;
+            }
+        }
+        if let Some(checker) = checker.as_mut() {
+            checker.check(now, &lp.world)?;
+        }
+    }
+
+    let summary = SummaryParts {
+        scenario,
+        seed,
+        strategy: lp.controller.name(),
+        outcome: lp
+            .controller
+            .outcome()
+            .or_else(|| (lp.started && scenario.strategy.kind() != "none").then_some(crate::strategy::Outcome::Failed)),
+        final_phase: lp.phase,
+        rollout_started: start_at,
+        finished_at: lp.finished_at,
+        run_end,
+    }
+    .build(&lp.recorder, &lp.world);
+    Ok(RunResult {
+        summary,
+        events: lp.recorder.events,
+        timeline: lp.recorder.timeline,
+    })
+}
+
+impl Loop<'_> {
+    fn drain_world(&mut self, _now: SimTime) {
+        for (t, lane, ev) in self.world.take_scheduled() {
+            self.queue.schedule(t, lane, Event::World(ev));
+        }
+    }
+
+    fn record_world_changes(&mut self, now: SimTime) {
+        for change in self.world.take_changes() {
+            self.recorder.event(now, SimEvent::World(change));
+        }
+    }
+
+    fn notify_controller(&mut self, now: SimTime) {
+        if !self.started || self.controller.phase().is_terminal() {
+            return;
+        }
+        let fleet = self.world.fleet_view();
+        let obs = Observation {
+            now,
+            weight_pct: self.world.weight_pct(),
+            fleet,
+            metrics: &self.world.metrics,
+        };
+        let cmds = self.controller.observe(&obs);
+        self.apply(now, cmds);
+    }
+
+    fn apply(&mut self, now: SimTime, commands: Vec<Command>) {
+        // The phase change is recorded after the reports that explain it and
+        // before the world changes that carry it out.
+        for cmd in commands {
+            if matches!(cmd, Command::Scale { .. } | Command::SetWeight(_)) {
+                self.note_phase(now);
+            }
+            match cmd {
+                Command::Scale { version, replicas } => self.world.scale(now, version, replicas),
+                Command::SetWeight(w) => self.world.set_weight(now, w),
+                Command::WakeAt(at) => {
+                    if at >= now && self.wakes.insert(at) {
+                        self.queue.schedule(at, lanes::CONTROLLER, Event::Wake);
+                    }
+                }
+                Command::Report(report) => {
+                    // World changes made by earlier commands come first.
+                    self.record_world_changes(now);
+                    self.recorder.event(now, SimEvent::Controller(report));
+                }
+            }
+        }
+        self.note_phase(now);
+        self.record_world_changes(now);
+        self.drain_world(now);
+    }
+
+    fn note_phase(&mut self, now: SimTime) {
+        let phase = self.controller.phase();
+        if phase != self.phase {
+            self.recorder.event(
+                now,
+                SimEvent::Phase {
+                    from: self.phase,
+                    to: phase,
+                },
+            );
+            self.phase = phase;
+            if phase.is_terminal() && self.finished_at.is_none() {
+                self.finished_at = Some(now);
+                let end = (now + self.scenario.simulation.cooldown)
+                    .min(SimTime::ZERO + self.scenario.simulation.max_duration);
+                self.queue.schedule(end, lanes::END, Event::End);
+            }
+        }
+    }
+}

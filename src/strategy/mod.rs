@@ -1,0 +1,199 @@
+//! Deployment strategies as controllers: state machines that take
+//! observations and return commands. A controller never touches the world,
+//! so its logic is tested by scripting observations by hand.
+
+pub mod canary;
+pub mod none;
+
+use crate::analysis::{CriterionFailure, Verdict};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{InstanceStatus, Version, WindowStats};
+
+pub use canary::CanaryController;
+pub use none::NoRollout;
+
+/// The phases of a deployment, as in the chapter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Before anything is provisioned.
+    Preparing,
+    /// New instances being provisioned and waited for.
+    Deploying,
+    /// New version taking a share of traffic under checks.
+    Validating,
+    /// Replacing the rest of the fleet with the new version.
+    Promoting,
+    /// Everything on the new version.
+    Completed,
+    /// Traffic back on stable, new instances going away.
+    RollingBack,
+    /// The rollout ended without promotion.
+    Failed,
+}
+
+impl Phase {
+    /// Lower-case name for CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Preparing => "preparing",
+            Phase::Deploying => "deploying",
+            Phase::Validating => "validating",
+            Phase::Promoting => "promoting",
+            Phase::Completed => "completed",
+            Phase::RollingBack => "rolling_back",
+            Phase::Failed => "failed",
+        }
+    }
+
+    /// Completed and Failed are final.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Phase::Completed | Phase::Failed)
+    }
+}
+
+/// How a rollout ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The new version serves everything.
+    Promoted,
+    /// A trigger fired and traffic went back to stable.
+    RolledBack,
+    /// The rollout could not proceed (deadline, or the run ended first).
+    Failed,
+}
+
+impl Outcome {
+    /// Name for CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Promoted => "promoted",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// Instance counts of one version by status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VersionFleet {
+    /// Count per [`InstanceStatus`], in `InstanceStatus::ALL` order.
+    pub by_status: [u32; 6],
+    /// Instances the load balancer routes to (Running and in service).
+    pub routable: u32,
+}
+
+impl VersionFleet {
+    /// Instances with this status.
+    pub fn count(&self, status: InstanceStatus) -> u32 {
+        self.by_status[status as usize]
+    }
+
+    /// Instances that are not Stopped or Failed.
+    pub fn active(&self) -> u32 {
+        InstanceStatus::ALL
+            .iter()
+            .filter(|s| !s.is_terminal())
+            .map(|&s| self.count(s))
+            .sum()
+    }
+}
+
+/// Read-only access to scraped metrics, as a controller queries Prometheus.
+pub trait MetricsView {
+    /// Stats of `version` over (end - window, end].
+    fn window(&self, version: Version, end: SimTime, window: SimDuration) -> WindowStats;
+}
+
+impl MetricsView for crate::model::MetricsStore {
+    fn window(&self, version: Version, end: SimTime, window: SimDuration) -> WindowStats {
+        crate::model::MetricsStore::window(self, version, end, window)
+    }
+}
+
+/// What a controller sees when it is woken.
+pub struct Observation<'a> {
+    /// Simulated now.
+    pub now: SimTime,
+    /// Current traffic share of the new version, percent.
+    pub weight_pct: f64,
+    /// Instance counts per version (index by `Version::index`).
+    pub fleet: [VersionFleet; 2],
+    /// Scraped metrics.
+    pub metrics: &'a dyn MetricsView,
+}
+
+impl Observation<'_> {
+    /// The counts of one version.
+    pub fn of(&self, v: Version) -> &VersionFleet {
+        &self.fleet[v.index()]
+    }
+}
+
+/// Something a controller asks the world to do, or tells the recorder.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Keep this many active instances of `version` (like a ReplicaSet): the
+    /// world provisions or stops instances to match and replaces failed ones.
+    Scale {
+        /// Which version.
+        version: Version,
+        /// Desired active instances.
+        replicas: u32,
+    },
+    /// Send this percentage of traffic to the new version (the rest to stable).
+    SetWeight(f64),
+    /// Wake the controller at this time.
+    WakeAt(SimTime),
+    /// Something worth recording.
+    Report(Report),
+}
+
+/// Controller happenings that the recorder keeps (not world changes).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Report {
+    /// A success-criteria check ran.
+    Check {
+        /// 1-based check number.
+        number: u32,
+        /// The window judged.
+        window: SimDuration,
+        /// Requests in the window.
+        requests: u64,
+        /// Errors in the window.
+        errors: u64,
+        /// p99 in the window, seconds.
+        p99_s: Option<f64>,
+        /// The verdict.
+        verdict: Verdict,
+    },
+    /// A rollback trigger fired.
+    RollbackTriggered {
+        /// The criteria that failed.
+        failures: Vec<CriterionFailure>,
+    },
+    /// New instances were not ready in time.
+    DeadlineExceeded {
+        /// Instances wanted.
+        wanted: u32,
+        /// Instances ready.
+        ready: u32,
+    },
+    /// After a rollback: all traffic on stable and stable within criteria.
+    Recovered,
+}
+
+/// A deployment strategy as a state machine.
+pub trait Controller {
+    /// Strategy name for outputs.
+    fn name(&self) -> &'static str;
+    /// When the rollout begins.
+    fn start_at(&self) -> SimTime;
+    /// Called once at `start_at`.
+    fn start(&mut self, obs: &Observation) -> Vec<Command>;
+    /// Called at every requested wake and whenever the fleet changes.
+    fn observe(&mut self, obs: &Observation) -> Vec<Command>;
+    /// Current phase.
+    fn phase(&self) -> Phase;
+    /// How it ended, once the phase is final.
+    fn outcome(&self) -> Option<Outcome>;
+}
