@@ -101,13 +101,13 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     let mut bad = false;
     for file in files {
         match scenario::load(file) {
-            Ok(s) => println!(
-                "ok: {} ({}, {} instances, {} strategy)",
+            Ok(s) => print_to_stdout(&format!(
+                "ok: {} ({}, {} instances, {} strategy)\n",
                 file.display(),
                 s.name,
                 s.fleet.instances,
                 s.strategy.kind()
-            ),
+            )),
             Err(errors) => {
                 print_scenario_errors(&errors);
                 bad = true;
@@ -144,9 +144,10 @@ fn run_command(
         };
     }
     let seed = seed.unwrap_or(scenario.seed);
+    let defaults = RunOptions::default();
     let opts = RunOptions {
-        check_invariants,
-        ..RunOptions::default()
+        check_invariants: check_invariants || defaults.check_invariants,
+        ..defaults
     };
     let result = match run(&scenario, seed, opts) {
         Ok(r) => r,
@@ -174,20 +175,30 @@ fn run_command(
         }
     }
     if !quiet {
+        let mut text = String::new();
         if trace {
             let narrator = Narrator::new(&scenario, &result.summary);
             for (t, e) in &result.events {
                 if let Some(line) = narrator.line(*t, e) {
-                    println!("{line}");
+                    text.push_str(&line);
+                    text.push('\n');
                 }
             }
-            println!();
+            text.push('\n');
         }
-        print!("{}", summary_text(&result.summary));
-        println!(
-            "  wrote:              {}",
+        text.push_str(&summary_text(&result.summary));
+        text.push_str(&format!(
+            "  wrote:              {}\n",
             dir.join("{summary,timeline,events}.csv").display()
-        );
+        ));
+        print_to_stdout(&text);
     }
     ExitCode::SUCCESS
+}
+
+/// Prints `text`; a closed pipe (e.g. `| head`) is not an error.
+fn print_to_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }

@@ -17,7 +17,9 @@ use std::collections::BTreeSet;
 /// How a run is carried out.
 #[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
-    /// Check every invariant after every event.
+    /// Check every invariant after every event. On by default in debug
+    /// builds (so every test run checks them), off in release builds unless
+    /// asked for with `--check-invariants`.
     pub check_invariants: bool,
     /// Keep events and timeline rows (off for sweeps that need summaries only).
     pub keep_detail: bool,
@@ -28,7 +30,7 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            check_invariants: false,
+            check_invariants: cfg!(debug_assertions),
             keep_detail: true,
             trial: 0,
         }

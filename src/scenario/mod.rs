@@ -56,7 +56,11 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Parses and validates scenario `text` that came from `file` (used in
 /// messages only). `default_name` names a scenario that sets no `name`.
 pub fn parse(file: &Path, text: &str, default_name: &str) -> Result<Scenario, Vec<ScenarioError>> {
-    if text.trim().is_empty() {
+    let blank = text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#')
+    });
+    if blank {
         return Err(vec![ScenarioError::at(
             file,
             text,

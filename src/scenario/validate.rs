@@ -700,8 +700,7 @@ fn validate_canary(c: &mut Checker, s: &RawStrategy, metrics: &MetricsSpec, sim:
             format!("window ({window}) is shorter than check_interval ({check_interval}): traffic between windows would never be judged"),
             "a window at least as long as strategy.check_interval",
         );
-    }
-    if window < metrics.scrape_interval {
+    } else if window < metrics.scrape_interval {
         c.fail(
             "strategy.success_criteria.evaluation_window",
             format!(

@@ -1,0 +1,141 @@
+//! The command line as a user meets it: exit codes, messages, output files.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn deploysim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deploysim"))
+        .args(args)
+        .output()
+        .expect("run deploysim")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn validate_accepts_shipped_scenarios() {
+    let a = common::scenario_path("reference-canary.toml");
+    let b = common::scenario_path("reference-canary-good.toml");
+    let o = deploysim(&["validate", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().filter(|l| l.starts_with("ok: ")).count(), 2, "{out}");
+}
+
+#[test]
+fn validate_rejects_bad_files_with_exit_code_2_and_a_location() {
+    let dir = common::temp_dir("cli-validate");
+    let bad = dir.join("bad.toml");
+    let text = std::fs::read_to_string(common::scenario_path("reference-canary.toml")).unwrap();
+    std::fs::write(&bad, text.replace("instances = 20", "instances = -3")).unwrap();
+    let good = common::scenario_path("reference-canary.toml");
+    let o = deploysim(&["validate", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let line = text.lines().position(|l| l.starts_with("instances = 20")).unwrap() + 1;
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{line}:13: field `fleet.instances`: -3 is out of range"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("allowed: a whole number from 1 to"), "{err}");
+}
+
+#[test]
+fn missing_scenario_file_is_exit_code_2() {
+    for cmd in [&["validate", "nope.toml"][..], &["run", "nope.toml"][..]] {
+        let o = deploysim(cmd);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("nope.toml: cannot read the file: no such file"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn bad_flags_are_exit_code_2() {
+    let s = common::scenario_path("reference-canary.toml");
+    for args in [
+        vec!["run", s.to_str().unwrap(), "--fidelity", "exact"],
+        vec!["run", s.to_str().unwrap(), "--seed", "-1"],
+        vec!["run"],
+        vec!["frobnicate"],
+    ] {
+        let o = deploysim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty());
+    }
+}
+
+#[test]
+fn run_writes_three_csv_files_and_nothing_else() {
+    let dir = common::temp_dir("cli-run");
+    let s = common::scenario_path("reference-canary.toml");
+    let o = deploysim(&["run", s.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--trace"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["events.csv", "summary.csv", "timeline.csv"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("ROLLBACK triggered by error_rate"), "{out}");
+    assert!(out.contains("outcome:            rolled_back"), "{out}");
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(
+        summary
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("reference-canary,canary,bad,1,request,rolled_back,failed,true,error_rate,"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn seed_and_fidelity_flags_override_the_scenario() {
+    let dir = common::temp_dir("cli-flags");
+    let s = common::scenario_path("reference-canary.toml");
+    let o = deploysim(&[
+        "run",
+        s.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--seed",
+        "77",
+        "--fidelity",
+        "aggregate",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "--quiet prints nothing");
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert!(
+        summary
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("reference-canary,canary,bad,77,aggregate,"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn unwritable_output_is_an_error_not_a_panic() {
+    let dir = common::temp_dir("cli-unwritable");
+    let blocker = dir.join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let s = common::scenario_path("reference-canary.toml");
+    let out = Path::new(&blocker).join("sub");
+    let o = deploysim(&["run", s.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
+}

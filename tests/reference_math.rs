@@ -1,0 +1,169 @@
+//! The reference canary against mathematics.
+//!
+//! At the first check (t = 10 s) the window holds the canary requests counted
+//! since t = 0. In aggregate mode that count is Poisson with mean
+//! 200 rps x 10% x 10 s = 200. In request mode a request is counted when it
+//! completes, so it is Poisson thinned by P(arrival + latency <= 10 s): mean
+//! 20 x (10 - E[latency]) with E[latency] = 0.05 x exp(0.5^2 / 2) s. Errors are
+//! independent of latency, so given n counted requests the errors are
+//! Binomial(n, 0.03). The first check fires when n >= 200 and errors > 1% of n.
+
+mod common;
+
+use common::{binomial_pmf, poisson_pmf};
+use deploysim::engine::{SimDuration, SimTime};
+use deploysim::model::world::WorldChange;
+use deploysim::record::SimEvent;
+use deploysim::scenario::Fidelity;
+use deploysim::sim::{run, RunOptions};
+use deploysim::strategy::Outcome;
+
+/// P(first check fires) for a window count ~ Poisson(mu).
+fn first_check_probability(mu: f64) -> f64 {
+    (200..400u64)
+        .map(|n| {
+            // errors e fire the check when 100 e > n.
+            let p_fire: f64 = (n / 100 + 1..=n).map(|e| binomial_pmf(e, n, 0.03)).sum();
+            poisson_pmf(n, mu) * p_fire
+        })
+        .sum()
+}
+
+fn first_check_share(fidelity: Fidelity, seeds: u64) -> f64 {
+    let mut s = common::load("reference-canary.toml");
+    s.fidelity = fidelity;
+    s.simulation.cooldown = SimDuration::ZERO;
+    let opts = RunOptions {
+        keep_detail: false,
+        ..RunOptions::default()
+    };
+    let hits = (0..seeds)
+        .filter(|&seed| {
+            let r = run(&s, seed, opts).unwrap();
+            assert_eq!(r.summary.outcome, Some(Outcome::RolledBack), "seed {seed}");
+            r.summary.triggered_at == Some(SimTime::from_secs(10))
+        })
+        .count();
+    hits as f64 / seeds as f64
+}
+
+#[test]
+fn first_check_detection_matches_the_poisson_binomial_formula() {
+    // 2,000 seeds: the share's standard error is at most sqrt(0.25 / 2000) =
+    // 0.0112; we allow 4 standard errors (0.045).
+    let seeds = 2000;
+    let mean_latency = 0.05 * (0.125f64).exp();
+    for (fidelity, mu) in [
+        (Fidelity::Aggregate, 200.0),
+        (Fidelity::Request, 20.0 * (10.0 - mean_latency)),
+    ] {
+        let expected = first_check_probability(mu);
+        let got = first_check_share(fidelity, seeds);
+        assert!(
+            (got - expected).abs() < 0.045,
+            "{fidelity:?}: share {got:.4}, formula {expected:.4}"
+        );
+    }
+}
+
+#[test]
+fn the_formula_itself_is_sane() {
+    // Values computed independently (Python, math.lgamma and math.comb):
+    // P(N >= 200) for N ~ Poisson(200) is 0.509403, and the first-check
+    // probability is 0.485372 at mu = 200 and 0.454676 at the request-mode mu.
+    let tail: f64 = (200..400u64).map(|n| poisson_pmf(n, 200.0)).sum();
+    assert!((tail - 0.509_403).abs() < 1e-5, "{tail}");
+    assert!((first_check_probability(200.0) - 0.485_372).abs() < 1e-5);
+    let mu_request = 20.0 * (10.0 - 0.05 * 0.125f64.exp());
+    assert!((first_check_probability(mu_request) - 0.454_676).abs() < 1e-5);
+}
+
+#[test]
+fn good_release_steps_every_300_s_and_promotes_at_2700_s() {
+    let s = common::load("reference-canary-good.toml");
+    for fidelity in [Fidelity::Request, Fidelity::Aggregate] {
+        let mut s = s.clone();
+        s.fidelity = fidelity;
+        let r = run(&s, 1, RunOptions::default()).unwrap();
+        assert_eq!(r.summary.outcome, Some(Outcome::Promoted), "{fidelity:?}");
+        assert_eq!(r.summary.deploy_duration(), Some(SimDuration::from_secs(2700)));
+        let steps: Vec<(u64, f64)> = r
+            .events
+            .iter()
+            .filter_map(|(t, e)| match e {
+                SimEvent::World(WorldChange::Weight { to, .. }) => Some((t.0 / 1_000_000, *to)),
+                _ => None,
+            })
+            .collect();
+        let expected: Vec<(u64, f64)> = (0..=9)
+            .map(|i| (300 * i, if i == 9 { 100.0 } else { 10.0 * (i + 1) as f64 }))
+            .collect();
+        assert_eq!(steps, expected, "{fidelity:?}");
+        assert_eq!(r.summary.checks, 270);
+        let last = r.timeline.last().unwrap();
+        assert_eq!(last.fleet[1].routable, 20, "every instance on the new version");
+        assert_eq!(last.fleet[0].active(), 0);
+    }
+}
+
+#[test]
+fn exposure_follows_the_weight_schedule() {
+    // Expected requests to the new version over a promoted good run:
+    // 200 rps x 300 s x (10 + 20 + ... + 90)% plus 200 rps x 60 s at 100%
+    // during the cooldown = 282,000; Poisson, so the sd of one run is
+    // sqrt(282000) = 531 and of a 20-run mean 119; 4 sd = 475. The same
+    // reasoning gives 552,000 requests in all (sd of the mean 166; 4 sd = 665).
+    let s = common::load("reference-canary-good.toml");
+    let opts = RunOptions {
+        keep_detail: false,
+        ..RunOptions::default()
+    };
+    let mut exposed = 0.0;
+    let mut total = 0.0;
+    let mut runs = 0.0;
+    for seed in 100..120 {
+        let r = run(&s, seed, opts).unwrap();
+        if r.summary.outcome != Some(Outcome::Promoted) {
+            continue; // a rare false rollback; its exposure is shorter
+        }
+        exposed += r.summary.exposed_requests() as f64;
+        total += r.summary.requests_total() as f64;
+        runs += 1.0;
+    }
+    assert!(runs >= 18.0, "false rollbacks of a good release should be rare");
+    assert!(
+        (exposed / runs - 282_000.0).abs() < 475.0 * (20.0f64 / runs).sqrt(),
+        "{}",
+        exposed / runs
+    );
+    assert!(
+        (total / runs - 552_000.0).abs() < 665.0 * (20.0f64 / runs).sqrt(),
+        "{}",
+        total / runs
+    );
+}
+
+#[test]
+fn summary_columns_are_consistent() {
+    let s = common::load("reference-canary.toml");
+    for seed in 0..50 {
+        let r = run(
+            &s,
+            seed,
+            RunOptions {
+                keep_detail: false,
+                ..RunOptions::default()
+            },
+        )
+        .unwrap();
+        let m = &r.summary;
+        assert!(m.blast_radius_requests() <= m.exposed_requests());
+        assert!(m.exposed_requests() <= m.requests_total());
+        assert_eq!(m.ttd().is_some(), m.rollback_performed);
+        let ttd = m.ttd().unwrap();
+        // The trigger is a check time; the first canary request came just after t = 0.
+        assert_eq!(m.triggered_at.unwrap().0 % 10_000_000, 0);
+        assert!(ttd < SimDuration::from_secs(m.triggered_at.unwrap().0 / 1_000_000));
+        assert_eq!(m.ttr(), Some(SimDuration::ZERO), "immediate switch, stable healthy");
+    }
+}
