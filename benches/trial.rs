@@ -21,7 +21,10 @@ fn reference_trial(c: &mut Criterion) {
     for fidelity in [Fidelity::Request, Fidelity::Aggregate] {
         let mut s = base.clone();
         s.fidelity = fidelity;
-        let requests = run(&s, 1, opts).expect("no invariant to break").summary.requests_total();
+        let requests = run(&s, 1, opts)
+            .expect("no invariant to break")
+            .summary
+            .requests_total();
         group.throughput(Throughput::Elements(requests));
         group.bench_function(fidelity.as_str(), |b| b.iter(|| run(black_box(&s), black_box(1), opts)));
     }

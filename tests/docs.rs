@@ -1,0 +1,65 @@
+//! The README stays true: every scenario field and every output column it
+//! should describe is there.
+
+mod common;
+
+use deploysim::model::InstanceStatus;
+use deploysim::report::csv_out::{timeline_columns, EVENT_COLUMNS, SUMMARY_COLUMNS};
+use std::path::Path;
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+#[test]
+fn every_scenario_field_is_documented() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/all-fields.toml");
+    deploysim::scenario::load(&path).expect("the all-fields scenario is valid");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let readme = readme();
+    let mut keys = Vec::new();
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        if let Some(table) = line.strip_prefix('[') {
+            keys.push(format!("[{table}"));
+        } else if let Some((key, _)) = line.split_once('=') {
+            keys.push(format!("`{}`", key.trim()));
+        }
+    }
+    assert!(keys.len() > 40, "{keys:?}");
+    for key in keys {
+        assert!(readme.contains(&key), "README.md does not document {key}");
+    }
+}
+
+#[test]
+fn every_output_column_is_documented() {
+    let readme = readme();
+    for col in SUMMARY_COLUMNS.iter().chain(EVENT_COLUMNS.iter()) {
+        assert!(readme.contains(&format!("| `{col}` |")), "summary/events column {col}");
+    }
+    // Status columns are documented as a family: `stable_provisioning` ...
+    // with the list of statuses.
+    let statuses: Vec<&str> = InstanceStatus::ALL.iter().map(|s| s.as_str()).collect();
+    assert!(readme.contains(&format!("({})", statuses.join(", "))), "status list");
+    for col in timeline_columns() {
+        let is_status = statuses
+            .iter()
+            .any(|s| col == format!("stable_{s}") || col == format!("new_{s}"));
+        assert!(
+            is_status || readme.contains(&format!("`{col}`")),
+            "timeline column {col}"
+        );
+    }
+}
+
+#[test]
+fn the_readme_commands_are_the_ones_that_work() {
+    let readme = readme();
+    assert!(readme.contains("cargo run --release -- run scenarios/reference-canary.toml --trace"));
+    assert!(readme.contains("\ncargo test\n"));
+    assert!(common::scenario_path("reference-canary.toml").exists());
+}
