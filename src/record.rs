@@ -1,13 +1,13 @@
 //! The recorder: what happened in a run, as data. Formatting into CSV or
 //! prose is the report module's job; nothing here makes text.
 
-use crate::analysis::CriterionFailure;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::metrics::{histogram_quantile, Counters};
 use crate::model::world::{TrafficTotals, WorldChange};
 use crate::model::{Version, World};
+use crate::scenario::RecoveryKind;
 use crate::scenario::{Quality, Scenario};
-use crate::strategy::{Outcome, Phase, Report, VersionFleet};
+use crate::strategy::{Outcome, Phase, Report, RollbackCause, VersionFleet};
 
 /// One thing that happened, at one instant.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,8 +71,12 @@ pub struct Summary {
     pub final_phase: Phase,
     /// Whether a rollback trigger fired.
     pub rollback_performed: bool,
-    /// The criteria that fired the rollback.
-    pub trigger: Vec<CriterionFailure>,
+    /// Why the rollback started.
+    pub trigger: Option<RollbackCause>,
+    /// The recovery used.
+    pub recovery: Option<RecoveryKind>,
+    /// The chapter's rollback verification, when a rollback happened.
+    pub rollback_verified: Option<bool>,
     /// When the rollout started.
     pub rollout_started: SimTime,
     /// First request sent to the new version.
@@ -83,6 +87,8 @@ pub struct Summary {
     pub recovered_at: Option<SimTime>,
     /// When the rollout reached a final phase.
     pub finished_at: Option<SimTime>,
+    /// When the rollout reached Completed (even if rolled back later).
+    pub completed_at: Option<SimTime>,
     /// End of the simulated run.
     pub run_end: SimTime,
     /// Success-criteria checks run.
@@ -102,6 +108,12 @@ impl Summary {
     /// Time to recover: trigger to confirmed recovery.
     pub fn ttr(&self) -> Option<SimDuration> {
         Some(self.recovered_at? - self.triggered_at?)
+    }
+
+    /// Whether the rollback started after the rollout had completed (caught
+    /// by post-deploy monitoring).
+    pub fn rolled_back_after_completion(&self) -> bool {
+        matches!((self.triggered_at, self.completed_at), (Some(t), Some(c)) if t >= c)
     }
 
     /// Rollout start to final phase.
@@ -147,8 +159,12 @@ pub struct Recorder {
     last_counters: [Counters; 2],
     /// When a trigger fired.
     pub triggered_at: Option<SimTime>,
-    /// The criteria that fired.
-    pub trigger: Vec<CriterionFailure>,
+    /// Why the rollback started.
+    pub trigger: Option<RollbackCause>,
+    /// The recovery used.
+    pub recovery: Option<RecoveryKind>,
+    /// Verification result.
+    pub rollback_verified: Option<bool>,
     /// When recovery was confirmed.
     pub recovered_at: Option<SimTime>,
     /// Checks run.
@@ -168,7 +184,9 @@ impl Recorder {
                 world.metrics.live(Version::New).clone(),
             ],
             triggered_at: None,
-            trigger: Vec::new(),
+            trigger: None,
+            recovery: None,
+            rollback_verified: None,
             recovered_at: None,
             checks: 0,
         }
@@ -178,17 +196,21 @@ impl Recorder {
     pub fn event(&mut self, t: SimTime, event: SimEvent) {
         if let SimEvent::Controller(report) = &event {
             match report {
-                Report::RollbackTriggered { failures } => {
-                    if self.triggered_at.is_none() {
-                        self.triggered_at = Some(t);
-                        self.trigger = failures.clone();
-                    }
+                Report::RollbackTriggered { cause } if self.triggered_at.is_none() => {
+                    self.triggered_at = Some(t);
+                    self.trigger = Some(cause.clone());
                 }
                 Report::Recovered => {
                     self.recovered_at.get_or_insert(t);
                 }
                 Report::Check { .. } => self.checks += 1,
-                Report::DeadlineExceeded { .. } => {}
+                Report::RecoveryStarted { kind } => {
+                    self.recovery.get_or_insert(*kind);
+                }
+                Report::RollbackVerified { verified } => {
+                    self.rollback_verified.get_or_insert(*verified);
+                }
+                _ => {}
             }
         }
         if self.keep_detail {
@@ -233,6 +255,7 @@ pub(crate) struct SummaryParts<'a> {
     pub final_phase: Phase,
     pub rollout_started: SimTime,
     pub finished_at: Option<SimTime>,
+    pub completed_at: Option<SimTime>,
     pub run_end: SimTime,
 }
 
@@ -248,11 +271,14 @@ impl SummaryParts<'_> {
             final_phase: self.final_phase,
             rollback_performed: recorder.triggered_at.is_some(),
             trigger: recorder.trigger.clone(),
+            recovery: recorder.recovery,
+            rollback_verified: recorder.rollback_verified,
             rollout_started: self.rollout_started,
             first_exposure: world.totals.first_new_request,
             triggered_at: recorder.triggered_at,
             recovered_at: recorder.recovered_at,
             finished_at: self.finished_at,
+            completed_at: self.completed_at,
             run_end: self.run_end,
             checks: recorder.checks,
             totals: world.totals.clone(),

@@ -11,7 +11,10 @@ use crate::model::world::{lanes, WorldEvent};
 use crate::model::World;
 use crate::record::{Recorder, SimEvent, Summary, SummaryParts, TimelineRow};
 use crate::scenario::{Scenario, StrategySpec};
-use crate::strategy::{CanaryController, Command, Controller, NoRollout, Observation, Phase};
+use crate::strategy::{
+    BlueGreenController, CanaryController, Command, Controller, NoRollout, Observation, Phase, RecreateController,
+    RollingController, Supervisor,
+};
 use std::collections::BTreeSet;
 
 /// How a run is carried out.
@@ -57,12 +60,24 @@ enum Event {
     End,
 }
 
-/// Builds the controller a scenario asks for.
+/// Builds the controller a scenario asks for: its strategy under the
+/// rollback supervisor.
 pub fn controller_for(scenario: &Scenario) -> Box<dyn Controller> {
-    match &scenario.strategy {
-        StrategySpec::None => Box::new(NoRollout),
-        StrategySpec::Canary(spec) => Box::new(CanaryController::new(spec.clone(), scenario.fleet.instances)),
-    }
+    let n = scenario.fleet.instances;
+    let strategy: Box<dyn Controller> = match &scenario.strategy {
+        StrategySpec::None => return Box::new(NoRollout),
+        StrategySpec::Canary(spec) => Box::new(CanaryController::new(spec.clone(), n)),
+        StrategySpec::Rolling(spec) => Box::new(RollingController::new(spec.clone(), n)),
+        StrategySpec::BlueGreen(spec) => Box::new(BlueGreenController::new(spec.clone(), n)),
+        StrategySpec::Recreate(spec) => Box::new(RecreateController::new(spec.clone(), n)),
+    };
+    Box::new(Supervisor::new(
+        strategy,
+        scenario.rollback.clone(),
+        n,
+        scenario.fleet.cpu_ms_per_request,
+        scenario.metrics.scrape_interval,
+    ))
 }
 
 /// Runs `scenario` with `seed` and the strategy the scenario names.
@@ -75,7 +90,8 @@ pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResult
 fn sample_interval(scenario: &Scenario) -> SimDuration {
     match &scenario.strategy {
         StrategySpec::Canary(c) => c.check_interval,
-        StrategySpec::None => scenario.metrics.scrape_interval,
+        StrategySpec::BlueGreen(b) => b.check_interval,
+        _ => scenario.metrics.scrape_interval,
     }
 }
 
@@ -89,6 +105,8 @@ struct Loop<'a> {
     started: bool,
     phase: Phase,
     finished_at: Option<SimTime>,
+    completed_at: Option<SimTime>,
+    end_scheduled: bool,
 }
 
 /// Runs `scenario` with `seed` under a given controller (tests use scripted
@@ -113,6 +131,8 @@ pub fn run_with(
         started: false,
         phase,
         finished_at: None,
+        completed_at: None,
+        end_scheduled: false,
     };
     lp.drain_world(SimTime::ZERO);
     let start_at = lp.controller.start_at();
@@ -184,6 +204,7 @@ pub fn run_with(
         final_phase: lp.phase,
         rollout_started: start_at,
         finished_at: lp.finished_at,
+        completed_at: lp.completed_at,
         run_end,
     }
     .build(&lp.recorder, &lp.world);
@@ -226,12 +247,18 @@ impl Loop<'_> {
         // The phase change is recorded after the reports that explain it and
         // before the world changes that carry it out.
         for cmd in commands {
-            if matches!(cmd, Command::Scale { .. } | Command::SetWeight(_)) {
+            if matches!(
+                cmd,
+                Command::Scale { .. } | Command::SetWeight(_) | Command::RouteByInstance
+            ) {
                 self.note_phase(now);
             }
             match cmd {
                 Command::Scale { version, replicas } => self.world.scale(now, version, replicas),
                 Command::SetWeight(w) => self.world.set_weight(now, w),
+                Command::RouteByInstance => self.world.route_by_instance(now),
+                // The supervisor turns every abort into recovery commands.
+                Command::Abort(_) => debug_assert!(false, "an abort reached the world"),
                 Command::WakeAt(at) => {
                     if at >= now && self.wakes.insert(at) {
                         self.queue.schedule(at, lanes::CONTROLLER, Event::Wake);
@@ -262,10 +289,16 @@ impl Loop<'_> {
             self.phase = phase;
             if phase.is_terminal() && self.finished_at.is_none() {
                 self.finished_at = Some(now);
-                let end = (now + self.scenario.simulation.cooldown)
-                    .min(SimTime::ZERO + self.scenario.simulation.max_duration);
-                self.queue.schedule(end, lanes::END, Event::End);
             }
+            if phase == Phase::Completed && self.completed_at.is_none() {
+                self.completed_at = Some(now);
+            }
+        }
+        if !self.end_scheduled && self.started && self.controller.finished() {
+            self.end_scheduled = true;
+            let end =
+                (now + self.scenario.simulation.cooldown).min(SimTime::ZERO + self.scenario.simulation.max_duration);
+            self.queue.schedule(end, lanes::END, Event::End);
         }
     }
 }

@@ -87,15 +87,13 @@ fn run_writes_three_csv_files_and_nothing_else() {
     names.sort();
     assert_eq!(names, ["events.csv", "summary.csv", "timeline.csv"]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("ROLLBACK triggered by error_rate"), "{out}");
+    assert!(out.contains("ROLLBACK triggered: error rate"), "{out}");
     assert!(out.contains("outcome:            rolled_back"), "{out}");
     let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
     assert!(
-        summary
-            .lines()
-            .nth(1)
-            .unwrap()
-            .starts_with("reference-canary,canary,bad,1,request,rolled_back,failed,true,error_rate,"),
+        summary.lines().nth(1).unwrap().starts_with(
+            "reference-canary,canary,bad,1,request,rolled_back,failed,true,error_rate,false,immediate_switch,true,"
+        ),
         "{summary}"
     );
 }

@@ -37,11 +37,28 @@ impl Counters {
     }
 }
 
-/// One scrape: the cumulative counters of every version at an instant.
+/// Gauges of one version, read at a scrape.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Gauges {
+    /// Requests in flight (sent, not yet completed).
+    pub in_flight: f64,
+    /// Instances that have failed so far (cumulative, like a restart count).
+    pub restarts: u64,
+    /// Instances Running.
+    pub running: u32,
+    /// Instances the load balancer routes to.
+    pub routable: u32,
+    /// Memory summed over Running instances, MB.
+    pub memory_mb_total: f64,
+}
+
+/// One scrape: the cumulative counters and gauges of every version at an
+/// instant.
 #[derive(Clone, Debug)]
 struct Scrape {
     t: SimTime,
     versions: [Counters; 2],
+    gauges: [Gauges; 2],
 }
 
 /// The result of a windowed query, like `increase(...[window])` in PromQL.
@@ -199,11 +216,13 @@ impl MetricsStore {
         &self.instance_live[id.0 as usize]
     }
 
-    /// Takes a scrape at `t` of every version and of the listed instances.
-    pub fn scrape(&mut self, t: SimTime, instances: impl Iterator<Item = InstanceId>) {
+    /// Takes a scrape at `t` of every version (counters and `gauges`) and of
+    /// the listed instances.
+    pub fn scrape(&mut self, t: SimTime, gauges: [Gauges; 2], instances: impl Iterator<Item = InstanceId>) {
         self.scrapes.push(Scrape {
             t,
             versions: self.live.clone(),
+            gauges,
         });
         for id in instances {
             let c = self.instance_live[id.0 as usize].clone();
@@ -220,6 +239,26 @@ impl MetricsStore {
     fn scrape_at(&self, t: SimTime) -> Option<&Scrape> {
         let i = self.scrapes.partition_point(|s| s.t <= t);
         i.checked_sub(1).map(|i| &self.scrapes[i])
+    }
+
+    /// The gauges of `version` at the last scrape at or before `t`.
+    pub fn gauges(&self, version: Version, t: SimTime) -> Gauges {
+        self.scrape_at(t)
+            .map_or_else(Gauges::default, |s| s.gauges[version.index()])
+    }
+
+    /// Like [`MetricsStore::window`] for both versions together (the whole
+    /// service, as a service-wide alarm sees it).
+    pub fn window_service(&self, end: SimTime, window: SimDuration) -> WindowStats {
+        let a = self.window(Version::Stable, end, window);
+        let b = self.window(Version::New, end, window);
+        let buckets: Vec<u64> = a.buckets.iter().zip(&b.buckets).map(|(x, y)| x + y).collect();
+        WindowStats {
+            requests: a.requests + b.requests,
+            errors: a.errors + b.errors,
+            p99_s: histogram_quantile(0.99, &self.bounds_s, &buckets),
+            buckets,
+        }
     }
 
     /// What the scrapes say about `version` over (end - window, end]: the
@@ -277,18 +316,18 @@ mod tests {
         let mut m = MetricsStore::new(&[SimDuration::from_millis(100)]);
         m.add_instance(InstanceId(0));
         let id = InstanceId(0);
-        m.scrape(SimTime::ZERO, std::iter::once(id));
+        m.scrape(SimTime::ZERO, Default::default(), std::iter::once(id));
         for _ in 0..5 {
             m.record(Version::New, id, 0, false);
         }
-        m.scrape(SimTime::from_secs(10), std::iter::once(id));
+        m.scrape(SimTime::from_secs(10), Default::default(), std::iter::once(id));
         for _ in 0..3 {
             m.record(Version::New, id, 1, true);
         }
         // Not yet scraped: invisible to queries.
         let w = m.window(Version::New, SimTime::from_secs(15), SimDuration::from_secs(60));
         assert_eq!((w.requests, w.errors), (5, 0));
-        m.scrape(SimTime::from_secs(20), std::iter::once(id));
+        m.scrape(SimTime::from_secs(20), Default::default(), std::iter::once(id));
         let w = m.window(Version::New, SimTime::from_secs(20), SimDuration::from_secs(10));
         assert_eq!((w.requests, w.errors), (3, 3));
         assert_eq!(w.error_rate_pct(), Some(100.0));

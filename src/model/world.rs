@@ -8,7 +8,7 @@
 use super::dist::LatencyDist;
 use super::health::{apply_probe, ProbeState, Thresholds};
 use super::instance::{HealthStatus, Instance, InstanceId, InstanceStatus, Version};
-use super::metrics::MetricsStore;
+use super::metrics::{Gauges, MetricsStore};
 use crate::engine::{SimDuration, SimTime, Streams};
 use crate::scenario::{Fidelity, Scenario, VersionSpec};
 use crate::strategy::VersionFleet;
@@ -96,6 +96,8 @@ pub enum WorldChange {
         /// New share, percent.
         to: f64,
     },
+    /// Routing switched to follow instance counts.
+    RoutedByInstance,
     /// The desired instance count of a version changed.
     Scaled {
         /// Which version.
@@ -105,6 +107,17 @@ pub enum WorldChange {
         /// New desired count.
         to: u32,
     },
+}
+
+/// How the load balancer splits traffic between the versions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Routing {
+    /// A traffic router (mesh, weighted target groups): this percentage goes
+    /// to the new version whatever its instance count.
+    Weighted(f64),
+    /// No router: every routable instance of either version takes an equal
+    /// share, so the split follows the instance counts (Kubernetes Service).
+    ByInstance,
 }
 
 /// Ground-truth request counts (what happened, not what was scraped).
@@ -213,8 +226,12 @@ pub struct World {
     desired: [u32; 2],
     ordinals: [u32; 2],
     routable: [Vec<InstanceId>; 2],
-    weight_pct: f64,
+    routing: Routing,
     weight_set_at: SimTime,
+    in_flight: [u64; 2],
+    restarts: [u64; 2],
+    memory_mb: f64,
+    memory_leak_mb_per_s: [f64; 2],
     /// Scraped and live metrics.
     pub metrics: MetricsStore,
     /// Ground-truth request counts.
@@ -222,6 +239,7 @@ pub struct World {
     scheduled: Vec<(SimTime, u8, WorldEvent)>,
     changes: Vec<WorldChange>,
     bucket_scratch: Vec<u64>,
+    last_tick_requests: [u64; 2],
 }
 
 impl World {
@@ -255,13 +273,18 @@ impl World {
             desired: [0, 0],
             ordinals: [0, 0],
             routable: [Vec::new(), Vec::new()],
-            weight_pct: 0.0,
+            routing: Routing::Weighted(0.0),
             weight_set_at: SimTime::ZERO,
+            in_flight: [0, 0],
+            restarts: [0, 0],
+            memory_mb: scenario.fleet.memory_mb,
+            memory_leak_mb_per_s: [0.0, scenario.release.new.memory_leak_mb_per_hour / 3600.0],
             metrics,
             totals: TrafficTotals::default(),
             scheduled: Vec::new(),
             changes: Vec::new(),
             bucket_scratch: vec![0; n_buckets],
+            last_tick_requests: [0, 0],
         }
     }
 
@@ -306,9 +329,25 @@ impl World {
         &self.instances
     }
 
-    /// The new version's share of traffic, percent.
+    /// The new version's share of traffic, percent: the weight, or with
+    /// routing by instance the new version's share of routable instances.
     pub fn weight_pct(&self) -> f64 {
-        self.weight_pct
+        match self.routing {
+            Routing::Weighted(w) => w,
+            Routing::ByInstance => {
+                let (s, n) = (self.routable[0].len(), self.routable[1].len());
+                if s + n == 0 {
+                    0.0
+                } else {
+                    100.0 * n as f64 / (s + n) as f64
+                }
+            }
+        }
+    }
+
+    /// The routing mode.
+    pub fn routing(&self) -> Routing {
+        self.routing
     }
 
     /// Desired active instances of a version.
@@ -400,17 +439,57 @@ impl World {
         self.refresh_routable();
     }
 
-    /// Sets the new version's traffic share (clamped to 0..=100).
+    /// Sets the new version's traffic share (clamped to 0..=100) and routes
+    /// by weight.
     pub fn set_weight(&mut self, now: SimTime, pct: f64) {
         let pct = pct.clamp(0.0, 100.0);
-        if pct != self.weight_pct {
+        if self.routing != Routing::Weighted(pct) {
             self.changes.push(WorldChange::Weight {
-                from: self.weight_pct,
+                from: self.weight_pct(),
                 to: pct,
             });
-            self.weight_pct = pct;
+            self.routing = Routing::Weighted(pct);
             self.weight_set_at = now;
         }
+    }
+
+    /// Routes by instance counts from now on.
+    pub fn route_by_instance(&mut self, now: SimTime) {
+        if self.routing != Routing::ByInstance {
+            self.changes.push(WorldChange::RoutedByInstance);
+            self.routing = Routing::ByInstance;
+            self.weight_set_at = now;
+        }
+    }
+
+    /// Requests in flight per version (request mode; zero in aggregate mode).
+    pub fn in_flight(&self, v: Version) -> u64 {
+        self.in_flight[v.index()]
+    }
+
+    fn gauges(&self, now: SimTime) -> [Gauges; 2] {
+        let mut g = [Gauges::default(), Gauges::default()];
+        for inst in &self.instances {
+            let v = inst.version.index();
+            if inst.status == InstanceStatus::Running {
+                g[v].running += 1;
+                let uptime = inst.running_since.map_or(0.0, |s| (now - s).as_secs_f64());
+                g[v].memory_mb_total += self.memory_mb + self.memory_leak_mb_per_s[v] * uptime;
+            }
+            g[v].routable += u32::from(inst.is_routable());
+        }
+        for v in Version::ALL {
+            let i = v.index();
+            g[i].restarts = self.restarts[i];
+            g[i].in_flight = match self.fidelity {
+                Fidelity::Request => self.in_flight[i] as f64,
+                // Little's law over the last tick: arrival rate x mean latency.
+                Fidelity::Aggregate => {
+                    self.last_tick_requests[i] as f64 / self.tick.as_secs_f64() * self.versions[i].latency.mean()
+                }
+            };
+        }
+        g
     }
 
     /// Keeps `replicas` active instances of `version`, like a ReplicaSet.
@@ -476,7 +555,10 @@ impl World {
                 instance,
                 bucket,
                 error,
-            } => self.metrics.record(version, instance, bucket as usize, error),
+            } => {
+                self.in_flight[version.index()] -= 1;
+                self.metrics.record(version, instance, bucket as usize, error);
+            }
             WorldEvent::Tick => self.on_tick(now),
             WorldEvent::Scrape => {
                 let running = self
@@ -485,7 +567,8 @@ impl World {
                     .filter(|i| i.status == InstanceStatus::Running)
                     .map(|i| i.id);
                 let running: Vec<_> = running.collect();
-                self.metrics.scrape(now, running.into_iter());
+                let gauges = self.gauges(now);
+                self.metrics.scrape(now, gauges, running.into_iter());
                 self.schedule(now + self.scrape_interval, lanes::SCRAPE, WorldEvent::Scrape);
             }
             WorldEvent::Provisioned(id) => {
@@ -515,6 +598,7 @@ impl World {
         // releases with and without boot failures.
         let u: f64 = self.streams.provisioning.random();
         if u < self.versions[version.index()].boot_failure_prob {
+            self.restarts[version.index()] += 1;
             self.set_status(id, InstanceStatus::Failed);
             self.reconcile(now, version);
             return;
@@ -594,23 +678,42 @@ impl World {
         let u_pick: f64 = self.streams.routing.random();
         let z: f64 = StandardNormal.sample(&mut self.streams.latency);
         let u_err: f64 = self.streams.errors.random();
-        let version = if u_route * 100.0 < self.weight_pct {
-            Version::New
-        } else {
-            Version::Stable
+        let (version, instance) = match self.routing {
+            Routing::Weighted(w) => {
+                let version = if u_route * 100.0 < w {
+                    Version::New
+                } else {
+                    Version::Stable
+                };
+                let candidates = &self.routable[version.index()];
+                let pick = (!candidates.is_empty())
+                    .then(|| candidates[((u_pick * candidates.len() as f64) as usize).min(candidates.len() - 1)]);
+                (version, pick)
+            }
+            Routing::ByInstance => {
+                let (s, n) = (self.routable[0].len(), self.routable[1].len());
+                if s + n == 0 {
+                    (Version::Stable, None)
+                } else {
+                    let k = ((u_pick * (s + n) as f64) as usize).min(s + n - 1);
+                    if k < s {
+                        (Version::Stable, Some(self.routable[0][k]))
+                    } else {
+                        (Version::New, Some(self.routable[1][k - s]))
+                    }
+                }
+            }
         };
         let v = version.index();
         if version == Version::New {
             self.note_new_exposure(now);
         }
-        let candidates = &self.routable[v];
-        if candidates.is_empty() {
+        let Some(instance) = instance else {
             self.totals.dropped[v] += 1;
             self.totals.failed[v] += 1;
             self.metrics.record_unroutable(version, 1);
             return;
-        }
-        let instance = candidates[((u_pick * candidates.len() as f64) as usize).min(candidates.len() - 1)];
+        };
         if !self.instances[instance.0 as usize].is_routable() {
             self.totals.routed_to_unroutable += 1;
         }
@@ -619,6 +722,7 @@ impl World {
         let error = u_err < spec.error_prob;
         let slow = self.latency_slo_s.is_some_and(|slo| latency > slo);
         self.totals.routed[v] += 1;
+        self.in_flight[v] += 1;
         self.totals.errors[v] += u64::from(error);
         self.totals.failed[v] += u64::from(error || slow);
         let bucket = self.metrics.bucket_of(latency) as u16;
@@ -643,7 +747,13 @@ impl World {
             0
         };
         self.totals.arrived += n;
-        let n_new = binomial(n, self.weight_pct / 100.0, &mut self.streams.routing);
+        let new_share = match self.routing {
+            Routing::Weighted(w) => w / 100.0,
+            Routing::ByInstance if self.routable[0].is_empty() && self.routable[1].is_empty() => 0.0,
+            Routing::ByInstance => self.weight_pct() / 100.0,
+        };
+        let n_new = binomial(n, new_share, &mut self.streams.routing);
+        self.last_tick_requests = [n - n_new, n_new];
         for (version, count) in [(Version::Stable, n - n_new), (Version::New, n_new)] {
             if count == 0 {
                 continue;

@@ -11,7 +11,7 @@ use crate::model::{InstanceStatus, Version};
 use crate::record::{SimEvent, Summary, TimelineRow};
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 21] = [
+pub const SUMMARY_COLUMNS: [&str; 24] = [
     "scenario",
     "strategy",
     "release",
@@ -21,6 +21,9 @@ pub const SUMMARY_COLUMNS: [&str; 21] = [
     "final_phase",
     "rollback_performed",
     "trigger",
+    "rolled_back_after_completion",
+    "recovery",
+    "rollback_verified",
     "ttd_s",
     "ttr_s",
     "deploy_duration_s",
@@ -99,6 +102,9 @@ pub fn summary_record(s: &Summary) -> Vec<String> {
         s.final_phase.as_str().to_string(),
         s.rollback_performed.to_string(),
         trigger_names(&s.trigger),
+        s.rolled_back_after_completion().to_string(),
+        s.recovery.map(|r| r.as_str().to_string()).unwrap_or_default(),
+        s.rollback_verified.map(|v| v.to_string()).unwrap_or_default(),
         dur(s.ttd()),
         dur(s.ttr()),
         dur(s.deploy_duration()),

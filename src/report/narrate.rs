@@ -3,12 +3,12 @@
 
 use crate::analysis::{Criterion, CriterionFailure, Verdict};
 use crate::engine::time::format_secs;
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::model::world::WorldChange;
 use crate::model::Version;
 use crate::record::{SimEvent, Summary};
 use crate::scenario::Scenario;
-use crate::strategy::Report;
+use crate::strategy::{Report, RollbackCause};
 
 /// An event as three CSV fields.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,13 +21,9 @@ pub struct Described {
     pub detail: String,
 }
 
-/// The criteria of a trigger joined by `+`, e.g. `error_rate+latency_p99`.
-pub fn trigger_names(failures: &[CriterionFailure]) -> String {
-    failures
-        .iter()
-        .map(|f| f.criterion.as_str())
-        .collect::<Vec<_>>()
-        .join("+")
+/// The `trigger` column: the cause's short name, empty without a rollback.
+pub fn trigger_names(cause: &Option<RollbackCause>) -> String {
+    cause.as_ref().map(RollbackCause::name).unwrap_or_default()
 }
 
 fn failure_text(f: &CriterionFailure) -> String {
@@ -40,6 +36,27 @@ fn failure_text(f: &CriterionFailure) -> String {
 
 fn failures_text(fs: &[CriterionFailure]) -> String {
     fs.iter().map(failure_text).collect::<Vec<_>>().join("; ")
+}
+
+/// A rollback cause in words, with its numbers.
+pub fn cause_text(cause: &RollbackCause) -> String {
+    match cause {
+        RollbackCause::Criteria(f) => failures_text(f),
+        RollbackCause::Validation(f) => format!("validation: {}", failures_text(f)),
+        RollbackCause::GreenUnhealthy { routable, wanted } => {
+            format!("green unhealthy: {routable} of {wanted} instances in service")
+        }
+        RollbackCause::FailureRatio { failed, total } => format!(
+            "{failed} of {total} instances failed ({:.1}%)",
+            100.0 * f64::from(*failed) / f64::from((*total).max(1))
+        ),
+        RollbackCause::Trigger { name, .. } if name == "manual" => "manual abort by an operator".to_string(),
+        RollbackCause::Trigger {
+            name,
+            observed,
+            threshold,
+        } => format!("{name} at {observed:.3} against a threshold of {threshold:.3}"),
+    }
 }
 
 fn verdict_word(v: &Verdict) -> &'static str {
@@ -74,11 +91,15 @@ fn instance_name(version: Version, ordinal: u32) -> String {
 
 /// The CSV fields of an event.
 pub fn describe(event: &SimEvent) -> Described {
-    let d = |kind, subject: String, detail: String| Described { kind, subject, detail };
+    let d = |kind, subject: &str, detail: String| Described {
+        kind,
+        subject: subject.to_string(),
+        detail,
+    };
     match event {
-        SimEvent::RolloutStarted { strategy } => d("rollout_started", String::new(), strategy.to_string()),
-        SimEvent::Phase { from, to } => d("phase", String::new(), format!("{} -> {}", from.as_str(), to.as_str())),
-        SimEvent::RunEnded => d("run_ended", String::new(), String::new()),
+        SimEvent::RolloutStarted { strategy } => d("rollout_started", "", strategy.to_string()),
+        SimEvent::Phase { from, to } => d("phase", "", format!("{} -> {}", from.as_str(), to.as_str())),
+        SimEvent::RunEnded => d("run_ended", "", String::new()),
         SimEvent::World(c) => match c {
             WorldChange::Status {
                 version,
@@ -88,7 +109,7 @@ pub fn describe(event: &SimEvent) -> Described {
                 ..
             } => d(
                 "instance_status",
-                instance_name(*version, *ordinal),
+                &instance_name(*version, *ordinal),
                 format!("{} -> {}", from.as_str(), to.as_str()),
             ),
             WorldChange::Health {
@@ -99,11 +120,12 @@ pub fn describe(event: &SimEvent) -> Described {
                 ..
             } => d(
                 "instance_health",
-                instance_name(*version, *ordinal),
+                &instance_name(*version, *ordinal),
                 format!("{} -> {}", from.as_str(), to.as_str()),
             ),
-            WorldChange::Weight { from, to } => d("weight", "new".into(), format!("{from:.2} -> {to:.2}")),
-            WorldChange::Scaled { version, from, to } => d("scale", version.as_str().into(), format!("{from} -> {to}")),
+            WorldChange::Weight { from, to } => d("weight", "new", format!("{from:.2} -> {to:.2}")),
+            WorldChange::RoutedByInstance => d("routing", "", "by instance count".into()),
+            WorldChange::Scaled { version, from, to } => d("scale", version.as_str(), format!("{from} -> {to}")),
         },
         SimEvent::Controller(r) => match r {
             Report::Check {
@@ -115,22 +137,31 @@ pub fn describe(event: &SimEvent) -> Described {
                 ..
             } => d(
                 "check",
-                format!("#{number}"),
+                &format!("#{number}"),
                 check_detail(*requests, *errors, *p99_s, verdict),
             ),
-            Report::RollbackTriggered { failures } => {
-                d("rollback_triggered", trigger_names(failures), failures_text(failures))
-            }
+            Report::RollbackTriggered { cause } => d("rollback_triggered", &cause.name(), cause_text(cause)),
             Report::DeadlineExceeded { wanted, ready } => d(
                 "deadline_exceeded",
-                "new".into(),
+                "new",
                 format!("{ready} of {wanted} instances ready"),
             ),
             Report::Recovered => d(
                 "recovered",
-                "stable".into(),
-                "all traffic on stable and stable within criteria".into(),
+                "stable",
+                "all traffic on stable and stable within threshold".into(),
             ),
+            Report::StagePassed { what } => d("stage_passed", what, String::new()),
+            Report::BatchDone { number, failed } => d("batch_done", &format!("#{number}"), format!("failed={failed}")),
+            Report::Promoted => d("promoted", "", "manual promotion".into()),
+            Report::AwaitingPromotion => d("awaiting_promotion", "", String::new()),
+            Report::RecoveryFallback { wanted, used } => d(
+                "recovery_fallback",
+                used.as_str(),
+                format!("{} impossible: previous fleet gone", wanted.as_str()),
+            ),
+            Report::RecoveryStarted { kind } => d("recovery_started", kind.as_str(), String::new()),
+            Report::RollbackVerified { verified } => d("rollback_verified", "", verified.to_string()),
         },
     }
 }
@@ -157,11 +188,125 @@ impl<'a> Narrator<'a> {
         }
     }
 
+    fn world_line(&self, c: &WorldChange) -> String {
+        match c {
+            WorldChange::Status {
+                version, ordinal, to, ..
+            } => format!(
+                "Instance {} ({}) is now {}.",
+                instance_name(*version, *ordinal),
+                self.label(*version),
+                to.as_str()
+            ),
+            WorldChange::Health {
+                version,
+                ordinal,
+                from,
+                to,
+                ..
+            } => format!(
+                "Health checks: {} {} -> {}{}.",
+                instance_name(*version, *ordinal),
+                from.as_str(),
+                to.as_str(),
+                if to.in_service() {
+                    " (the load balancer routes to it)"
+                } else {
+                    " (out of the load balancer)"
+                }
+            ),
+            WorldChange::Weight { to, .. } => format!(
+                "Traffic split: {to:.1}% to {}, {:.1}% to {}.",
+                self.label(Version::New),
+                100.0 - to,
+                self.label(Version::Stable)
+            ),
+            WorldChange::RoutedByInstance => {
+                "Traffic now follows instance counts: every in-service instance of either version takes an equal share."
+                    .to_string()
+            }
+            WorldChange::Scaled { version, from, to } => {
+                format!("Want {to} instances of {} (was {from}).", self.label(*version))
+            }
+        }
+    }
+
+    fn report_line(&self, t: SimTime, r: &Report) -> String {
+        let new = self.label(Version::New);
+        let stable = self.label(Version::Stable);
+        match r {
+            Report::Check {
+                number,
+                window,
+                requests,
+                errors,
+                p99_s,
+                verdict,
+            } => {
+                let rate = if *requests > 0 {
+                    format!("{:.2}%", 100.0 * *errors as f64 / *requests as f64)
+                } else {
+                    "no data".into()
+                };
+                let p99 = p99_s.map_or("no data".to_string(), |p| format!("{:.0} ms", p * 1000.0));
+                let judged = match verdict {
+                    Verdict::Pass => "PASS".to_string(),
+                    Verdict::Fail(f) => format!("FAIL ({})", failures_text(f)),
+                    Verdict::Inconclusive(f) => format!("not judged: too few requests ({})", failures_text(f)),
+                };
+                format!(
+                    "Check {number}: over the last {} {new} saw {requests} requests, {errors} errors ({rate}), \
+                     p99 {p99} -> {judged}.",
+                    format_window(*window)
+                )
+            }
+            Report::RollbackTriggered { cause } => {
+                let since = self
+                    .first_exposure
+                    .map(|f| {
+                        format!(
+                            " Time to detect: {}s after the first request reached {new}.",
+                            format_secs((t - f).0)
+                        )
+                    })
+                    .unwrap_or_default();
+                format!("ROLLBACK triggered: {}.{since}", cause_text(cause))
+            }
+            Report::DeadlineExceeded { wanted, ready } => format!(
+                "Progress deadline exceeded: {ready} of {wanted} {new} instances ready (or no promotion came). The \
+                 rollout fails."
+            ),
+            Report::Recovered => {
+                format!("Recovered: all traffic is on {stable} and its error rate is back under the threshold.")
+            }
+            Report::StagePassed { what } => format!("Passed: {what}."),
+            Report::BatchDone { number, failed } => {
+                format!("Batch {number} done ({failed} instances not ready in time).")
+            }
+            Report::Promoted => "An operator promotes the rollout.".to_string(),
+            Report::AwaitingPromotion => "Paused: waiting for a manual promotion.".to_string(),
+            Report::RecoveryFallback { wanted, used } => format!(
+                "Recovery {} is impossible (the previous fleet is gone); using {} instead.",
+                wanted.as_str(),
+                used.as_str()
+            ),
+            Report::RecoveryStarted { kind } => format!("Recovery begins: {}, back to {stable}.", kind.as_str()),
+            Report::RollbackVerified { verified: true } => {
+                "Rollback verified: the service is under 1% errors and over 99% availability.".to_string()
+            }
+            Report::RollbackVerified { verified: false } => {
+                "Rollback NOT verified: the service did not get under 1% errors and over 99% availability in time."
+                    .to_string()
+            }
+        }
+    }
+
     /// One line of the trace, or `None` for events not worth a line.
     pub fn line(&self, t: SimTime, event: &SimEvent) -> Option<String> {
         let text = match event {
             SimEvent::RolloutStarted { strategy } => format!(
-                "The {strategy} rollout of {} ({} release) begins. {} instances of {} serve all traffic at {} requests/s.",
+                "The {strategy} rollout of {} ({} release) begins. {} instances of {} serve all traffic at {} \
+                 requests/s.",
                 self.label(Version::New),
                 self.scenario.release.quality.as_str(),
                 self.scenario.fleet.instances,
@@ -170,58 +315,14 @@ impl<'a> Narrator<'a> {
             ),
             SimEvent::Phase { from, to } => format!("Phase {} -> {}.", from.as_str(), to.as_str()),
             SimEvent::RunEnded => "The simulation ends.".to_string(),
-            SimEvent::World(c) => match c {
-                WorldChange::Status { version, ordinal, to, .. } => {
-                    format!("Instance {} ({}) is now {}.", instance_name(*version, *ordinal), self.label(*version), to.as_str())
-                }
-                WorldChange::Health { version, ordinal, from, to, .. } => format!(
-                    "Health checks: {} {} -> {}{}.",
-                    instance_name(*version, *ordinal),
-                    from.as_str(),
-                    to.as_str(),
-                    if to.in_service() { " (the load balancer routes to it)" } else { " (out of the load balancer)" }
-                ),
-                WorldChange::Weight { to, .. } => format!(
-                    "Traffic split: {to:.1}% to {}, {:.1}% to {}.",
-                    self.label(Version::New),
-                    100.0 - to,
-                    self.label(Version::Stable)
-                ),
-                WorldChange::Scaled { version, from, to } => {
-                    format!("Want {to} instances of {} (was {from}).", self.label(*version))
-                }
-            },
-            SimEvent::Controller(r) => match r {
-                Report::Check { number, window, requests, errors, p99_s, verdict } => {
-                    let rate = if *requests > 0 { format!("{:.2}%", 100.0 * *errors as f64 / *requests as f64) } else { "no data".into() };
-                    let p99 = p99_s.map_or("no data".to_string(), |p| format!("{:.0} ms", p * 1000.0));
-                    let judged = match verdict {
-                        Verdict::Pass => "PASS".to_string(),
-                        Verdict::Fail(f) => format!("FAIL ({})", failures_text(f)),
-                        Verdict::Inconclusive(f) => format!("not judged: too few requests ({})", failures_text(f)),
-                    };
-                    format!(
-                        "Check {number}: over the last {} {} saw {requests} requests, {errors} errors ({rate}), p99 {p99} -> {judged}.",
-                        format_window(*window),
-                        self.label(Version::New)
-                    )
-                }
-                Report::RollbackTriggered { failures } => {
-                    let since = self.first_exposure.map(|f| format!(" Time to detect: {}s after the first request reached {}.", format_secs((t - f).0), self.label(Version::New))).unwrap_or_default();
-                    format!("ROLLBACK triggered by {}.{since} All traffic returns to {}.", trigger_names(failures), self.label(Version::Stable))
-                }
-                Report::DeadlineExceeded { wanted, ready } => format!(
-                    "Progress deadline exceeded: only {ready} of {wanted} {} instances are ready. The rollout fails.",
-                    self.label(Version::New)
-                ),
-                Report::Recovered => format!("Recovered: all traffic is on {} and it meets the success criteria.", self.label(Version::Stable)),
-            },
+            SimEvent::World(c) => self.world_line(c),
+            SimEvent::Controller(r) => self.report_line(t, r),
         };
         Some(format!("[{:>10}s] {text}", format_secs(t.0)))
     }
 }
 
-fn format_window(w: crate::engine::SimDuration) -> String {
+fn format_window(w: SimDuration) -> String {
     let s = w.0 / 1_000_000;
     if w.0 % 1_000_000 == 0 {
         if s % 60 == 0 && s >= 60 {
@@ -248,16 +349,30 @@ pub fn summary_text(s: &Summary) -> String {
         out.push_str(&format!(" after {}s", format_secs(d.0)));
     }
     out.push('\n');
-    if s.rollback_performed {
-        out.push_str(&format!("  trigger:            {}\n", failures_text(&s.trigger)));
+    if let Some(cause) = &s.trigger {
+        let when = if s.rolled_back_after_completion() {
+            " (after completion)"
+        } else {
+            ""
+        };
+        out.push_str(&format!("  trigger:            {}{when}\n", cause_text(cause)));
+    }
+    if let Some(kind) = s.recovery {
+        let verified = match s.rollback_verified {
+            Some(true) => "verified",
+            Some(false) => "NOT verified",
+            None => "not yet verified",
+        };
+        out.push_str(&format!("  recovery:           {} ({verified})\n", kind.as_str()));
     }
     let ttd = s.ttd().map_or("-".into(), |d| format!("{}s", format_secs(d.0)));
     let ttr = s.ttr().map_or("-".into(), |d| format!("{}s", format_secs(d.0)));
     out.push_str(&format!("  time to detect:     {ttd}\n  time to recover:    {ttr}\n"));
     out.push_str(&format!(
-        "  requests:           {} in all, {} failed; {} exposed to the new version\n",
+        "  requests:           {} in all, {} failed ({} dropped); {} exposed to the new version\n",
         s.requests_total(),
         s.failed_requests(),
+        s.totals.dropped.iter().sum::<u64>(),
         s.exposed_requests()
     ));
     out.push_str(&format!(

@@ -11,6 +11,9 @@ pub mod raw;
 pub mod types;
 pub mod units;
 pub mod validate;
+mod validate_rollback;
+mod validate_strategy;
+pub use validate_strategy::{preset_steps, shorthand_steps};
 
 pub use error::{FieldError, ScenarioError};
 pub use types::*;

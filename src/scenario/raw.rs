@@ -36,6 +36,10 @@ pub struct RawScenario {
     pub metrics: Option<RawMetrics>,
     /// The deployment strategy.
     pub strategy: Option<RawStrategy>,
+    /// Rollback triggers and recovery.
+    pub rollback: Option<RawRollback>,
+    /// Past deployments, oldest first.
+    pub history: Option<Vec<RawRecord>>,
 }
 
 /// `[simulation]`.
@@ -62,6 +66,10 @@ pub struct RawFleet {
     pub boot_time: Option<RawDist>,
     /// Time from a stop request to the instance being gone.
     pub stop_time: Option<RawDist>,
+    /// Memory of a fresh instance, MB.
+    pub memory_mb: Option<f64>,
+    /// CPU cost of one request, ms.
+    pub cpu_ms_per_request: Option<f64>,
 }
 
 /// `[health_check]`.
@@ -136,6 +144,8 @@ pub struct RawRelease {
     pub health_status_code: Option<i64>,
     /// Bad release: share of new instances that fail to boot, percent.
     pub boot_failure_pct: Option<f64>,
+    /// Bad release: memory growth per hour of uptime, MB.
+    pub memory_leak_mb_per_hour: Option<f64>,
 }
 
 /// `[metrics]`.
@@ -152,22 +162,100 @@ pub struct RawMetrics {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStrategy {
-    /// `canary` or `none`.
+    /// `canary`, `rolling`, `blue_green`, `recreate` or `none`.
     pub kind: Option<String>,
     /// When the rollout starts.
     pub start_at: Option<String>,
-    /// Canary: first weight, percent.
-    pub initial_weight_pct: Option<f64>,
-    /// Canary: weight added per step, percent.
-    pub increment_pct: Option<f64>,
-    /// Canary: time at each weight.
-    pub increment_interval: Option<String>,
-    /// Canary: time between success-criteria checks.
-    pub check_interval: Option<String>,
     /// Time allowed for new instances to become ready.
     pub progress_deadline: Option<String>,
+    /// Canary and blue-green: time between checks.
+    pub check_interval: Option<String>,
+    /// Canary and blue-green: times of manual promotions.
+    pub manual_promotions: Option<Vec<String>>,
+    /// Canary shorthand: first weight, percent.
+    pub initial_weight_pct: Option<f64>,
+    /// Canary shorthand: weight added per step, percent.
+    pub increment_pct: Option<f64>,
+    /// Canary shorthand: time at each weight.
+    pub increment_interval: Option<String>,
+    /// Canary: CodeDeploy-style preset name.
+    pub preset: Option<String>,
+    /// Canary: explicit steps.
+    pub steps: Option<Vec<RawStep>>,
     /// Canary: the success criteria.
     pub success_criteria: Option<RawCriteria>,
+    /// Rolling: instances per batch.
+    pub batch_size: Option<RawCount>,
+    /// Rolling: wait between batches.
+    pub batch_interval: Option<String>,
+    /// Rolling: unavailability limit.
+    pub max_unavailable: Option<RawCount>,
+    /// Rolling: surge limit.
+    pub max_surge: Option<RawCount>,
+    /// Rolling: failure share that rolls back.
+    pub max_failure_ratio: Option<f64>,
+    /// Blue-green: validation time.
+    pub validation_duration: Option<String>,
+    /// Blue-green: green's share while validating, percent.
+    pub validation_traffic_pct: Option<f64>,
+    /// Blue-green: validation error-rate limit, percent.
+    pub validation_max_error_rate_pct: Option<f64>,
+    /// Blue-green: validation p99 limit.
+    pub validation_max_p99: Option<String>,
+    /// Blue-green: minimum requests for a validation verdict.
+    pub validation_min_request_count: Option<i64>,
+    /// Blue-green: traffic shares of the switch.
+    pub switch_stages_pct: Option<Vec<f64>>,
+    /// Blue-green: time per switch stage.
+    pub stage_duration: Option<String>,
+    /// Blue-green: time blue is kept after the switch.
+    pub scale_down_delay: Option<String>,
+    /// Blue-green: switch without a manual promotion.
+    pub auto_promote: Option<bool>,
+}
+
+/// One canary step: a table with exactly one key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// `{ set_weight = 20 }`.
+    pub set_weight: Option<f64>,
+    /// `{ pause = { duration = "5m" } }` or `{ pause = {} }`.
+    pub pause: Option<RawPause>,
+    /// `{ analysis = { duration = "2m" } }` or `{ analysis = { count = 6 } }`.
+    pub analysis: Option<RawAnalysis>,
+    /// `{ set_canary_scale = { replicas = 3 } }` and friends.
+    pub set_canary_scale: Option<RawCanaryScale>,
+}
+
+/// A pause step.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPause {
+    /// Without a duration the rollout waits for a manual promotion.
+    pub duration: Option<String>,
+}
+
+/// An analysis step.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnalysis {
+    /// Run for this long.
+    pub duration: Option<String>,
+    /// Run for this many checks.
+    pub count: Option<i64>,
+}
+
+/// A set_canary_scale step.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCanaryScale {
+    /// Exact instance count.
+    pub replicas: Option<i64>,
+    /// Percentage of the fleet.
+    pub weight: Option<f64>,
+    /// Follow the traffic weight.
+    pub match_traffic_weight: Option<bool>,
 }
 
 /// `[strategy.success_criteria]`.
@@ -184,6 +272,96 @@ pub struct RawCriteria {
     pub min_request_count: Option<i64>,
     /// The query window.
     pub evaluation_window: Option<String>,
+}
+
+/// `[rollback]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollback {
+    /// Time between trigger evaluations.
+    pub evaluate_interval: Option<String>,
+    /// Monitoring after completion.
+    pub post_deploy_monitoring: Option<String>,
+    /// `immediate_switch`, `blue_green_switch` or `rolling_rollback`.
+    pub recovery: Option<String>,
+    /// Batch size of `rolling_rollback`.
+    pub recovery_batch_size: Option<i64>,
+    /// Verification window after a rollback.
+    pub verification_window: Option<String>,
+    /// The triggers.
+    pub triggers: Option<Vec<RawTrigger>>,
+}
+
+/// `[[rollback.triggers]]`: one flat table whose `kind` decides the fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrigger {
+    /// `error_rate`, `latency`, `availability`, `custom_metric` or `manual`.
+    pub kind: Option<String>,
+    /// `service` or `new`.
+    pub scope: Option<String>,
+    /// Windows with fewer requests never fire.
+    pub min_request_count: Option<i64>,
+    /// Threshold: percent for error_rate, duration string for latency, a
+    /// number for custom_metric.
+    pub threshold: Option<toml::Value>,
+    /// error_rate: the window.
+    pub sustained_for: Option<String>,
+    /// latency: the percentile.
+    pub percentile: Option<f64>,
+    /// latency, availability, custom_metric: the window.
+    pub window: Option<String>,
+    /// availability: fire below this, percent.
+    pub below_pct: Option<f64>,
+    /// custom_metric: which metric.
+    pub metric: Option<String>,
+    /// custom_metric: `greater`, `less` or `equal`.
+    pub comparison: Option<String>,
+    /// custom_metric: `new` or `stable`.
+    pub version: Option<String>,
+    /// manual: when the operator aborts.
+    pub at: Option<String>,
+}
+
+/// `[[history]]`: a past deployment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecord {
+    /// Version label.
+    pub version: Option<String>,
+    /// Whether it succeeded.
+    pub success: Option<bool>,
+}
+
+/// A count given as a whole number or as a percentage string such as "25%".
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawCount {
+    /// `3`.
+    Count(i64),
+    /// `"25%"`.
+    Percent(String),
+}
+
+impl<'de> Deserialize<'de> for RawCount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CountVisitor;
+        impl<'de> Visitor<'de> for CountVisitor {
+            type Value = RawCount;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number such as 2 or a percentage string such as \"25%\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawCount, E> {
+                Ok(RawCount::Count(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawCount, E> {
+                Ok(RawCount::Count(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawCount, E> {
+                Ok(RawCount::Percent(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(CountVisitor)
+    }
 }
 
 /// A duration distribution: a duration string (fixed) or a table with `dist`.

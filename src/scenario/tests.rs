@@ -206,8 +206,142 @@ fn fields_of_another_kind_or_quality_are_rejected() {
     let e = one_error(&BASE.replace("quality = \"bad\"", "quality = \"good\""));
     assert_eq!(e.field.path, "release.error_rate_pct");
     let e = one_error(&with("kind = \"canary\"", "kind = \"rolling\""));
+    assert_eq!(e.field.path, "strategy.success_criteria");
+    assert!(e.field.problem.contains("does not apply to kind = \"rolling\""), "{e}");
+    assert!(e.field.allowed.contains("batch_size"), "{e}");
+    let e = one_error(&with("kind = \"canary\"", "kind = \"linear\""));
     assert_eq!(e.field.path, "strategy.kind");
-    assert!(e.field.allowed.contains("\"canary\""), "{e}");
+    assert!(e.field.allowed.contains("\"blue_green\""), "{e}");
+}
+
+/// BASE with its [strategy] table replaced by `strategy`.
+fn with_strategy(strategy: &str) -> String {
+    let i = BASE.find("[strategy]").unwrap();
+    format!("{}{strategy}", &BASE[..i])
+}
+
+#[test]
+fn rolling_limits_follow_kubernetes() {
+    let s = parse_text(&with_strategy(
+        "[strategy]\nkind = \"rolling\"\nmax_surge = \"25%\"\nmax_unavailable = \"25%\"\nbatch_size = 1\n",
+    ))
+    .unwrap();
+    let StrategySpec::Rolling(r) = s.strategy else { panic!() };
+    // 4 instances: surge 25% rounds up to 1, unavailable 25% rounds down to 1.
+    assert_eq!((r.max_surge, r.max_unavailable, r.batch_size), (1, 1, 1));
+    let s = parse_text(&with_strategy(
+        "[strategy]\nkind = \"rolling\"\nmax_surge = \"10%\"\nmax_unavailable = \"10%\"\n",
+    ))
+    .unwrap();
+    let StrategySpec::Rolling(r) = s.strategy else { panic!() };
+    assert_eq!((r.max_surge, r.max_unavailable), (1, 0));
+    assert!((r.max_failure_ratio - 0.2).abs() < 1e-12, "the chapter's default");
+}
+
+#[test]
+fn rolling_rejects_impossible_limits() {
+    let e = one_error(&with_strategy("[strategy]\nkind = \"rolling\"\nmax_unavailable = 4\n"));
+    assert_eq!(e.field.path, "strategy.max_unavailable");
+    assert!(e.field.problem.contains("whole fleet of 4"), "{e}");
+    let e = one_error(&with_strategy(
+        "[strategy]\nkind = \"rolling\"\nmax_unavailable = 0\nmax_surge = \"0%\"\n",
+    ));
+    assert_eq!(e.field.path, "strategy.max_surge");
+    assert!(e.field.problem.contains("both 0"), "{e}");
+    let e = one_error(&with_strategy("[strategy]\nkind = \"rolling\"\nmax_surge = \"lots\"\n"));
+    assert_eq!(e.field.path, "strategy.max_surge");
+}
+
+#[test]
+fn canary_forms_are_exclusive_and_checked() {
+    let e = one_error(&with_strategy(
+        "[strategy]\nkind = \"canary\"\npreset = \"canary-10-percent-5-minutes\"\nincrement_pct = 5\n",
+    ));
+    assert!(e.field.problem.contains("one form of steps"), "{e}");
+    let e = one_error(&with_strategy(
+        "[strategy]\nkind = \"canary\"\npreset = \"canary-10-percent-5-fortnights\"\n",
+    ));
+    assert_eq!(e.field.path, "strategy.preset");
+    let text = with_strategy(
+        "[strategy]\nkind = \"canary\"\nsteps = [ { set_weight = 10 }, { set_weight = 20, pause = {} } ]\n",
+    );
+    let e = one_error(&text);
+    assert_eq!(e.field.path, "strategy.steps[1]");
+    assert_eq!(e.line, Some(line_of(&text, "steps")));
+    let s = parse_text(&with_strategy(
+        "[strategy]\nkind = \"canary\"\nsteps = [ { set_weight = 10 }, { pause = { duration = \"1m\" } }, { analysis = { count = 3 } }, { pause = {} }, { set_canary_scale = { replicas = 2 } } ]\nmanual_promotions = [\"10m\"]\n",
+    ))
+    .unwrap();
+    let StrategySpec::Canary(c) = s.strategy else { panic!() };
+    assert_eq!(c.steps.len(), 5);
+    assert_eq!(c.steps[3], CanaryStep::Pause(None));
+    let e = one_error(&with_strategy(
+        "[strategy]\nkind = \"canary\"\nincrement_pct = 0.00001\n",
+    ));
+    assert!(e.field.problem.contains("steps to reach 100%"), "{e}");
+}
+
+#[test]
+fn blue_green_stages_must_rise_to_100() {
+    let e = one_error(&with_strategy(
+        "[strategy]\nkind = \"blue_green\"\nswitch_stages_pct = [10, 50, 40, 100]\n",
+    ));
+    assert_eq!(e.field.path, "strategy.switch_stages_pct[2]");
+    let e = one_error(&with_strategy(
+        "[strategy]\nkind = \"blue_green\"\nswitch_stages_pct = [10, 50]\n",
+    ));
+    assert_eq!(e.field.path, "strategy.switch_stages_pct");
+    let s = parse_text(&with_strategy("[strategy]\nkind = \"blue_green\"\n")).unwrap();
+    let StrategySpec::BlueGreen(b) = s.strategy else {
+        panic!()
+    };
+    assert_eq!(b.switch_stages_pct, vec![10.0, 25.0, 50.0, 75.0, 100.0]);
+    assert_eq!((b.validation_traffic_pct, b.validation_max_error_rate_pct), (5.0, 5.0));
+    assert_eq!(b.validation_max_p99, crate::engine::SimDuration::from_secs(2));
+}
+
+#[test]
+fn triggers_are_checked_per_kind() {
+    let ok = format!(
+        "{BASE}[rollback]\nrecovery = \"rolling_rollback\"\nrecovery_batch_size = 2\n[[rollback.triggers]]\nkind = \"error_rate\"\nthreshold = 2\nsustained_for = \"2m\"\n[[rollback.triggers]]\nkind = \"latency\"\nthreshold = \"800ms\"\npercentile = 95\n[[rollback.triggers]]\nkind = \"availability\"\nbelow_pct = 99.5\n[[rollback.triggers]]\nkind = \"custom_metric\"\nmetric = \"memory_mb\"\nthreshold = 900\n[[rollback.triggers]]\nkind = \"manual\"\nat = \"20m\"\n"
+    );
+    let s = parse_text(&ok).unwrap();
+    assert_eq!(s.rollback.triggers.len(), 5);
+    assert_eq!(s.rollback.recovery, RecoveryKind::RollingRollback { batch_size: 2 });
+    let text = format!("{BASE}[[rollback.triggers]]\nkind = \"latency\"\nthreshold = 5\n");
+    let e = one_error(&text);
+    assert_eq!(e.field.path, "rollback.triggers[0].threshold");
+    assert!(e.field.allowed.contains("duration"), "{e}");
+    let e = one_error(&format!("{BASE}[[rollback.triggers]]\nkind = \"error_rate\"\n"));
+    assert_eq!(e.field.path, "rollback.triggers[0].threshold");
+    let e = one_error(&format!(
+        "{BASE}[[rollback.triggers]]\nkind = \"manual\"\nat = \"1m\"\nthreshold = 3\n"
+    ));
+    assert!(e.field.problem.contains("does not apply to kind = \"manual\""), "{e}");
+    let e = one_error(&format!(
+        "{BASE}[[rollback.triggers]]\nkind = \"custom_metric\"\nmetric = \"disk\"\nthreshold = 1\n"
+    ));
+    assert_eq!(e.field.path, "rollback.triggers[0].metric");
+}
+
+#[test]
+fn rollback_needs_a_previous_version() {
+    let text = format!("{BASE}[[history]]\nversion = \"v0\"\nsuccess = false\n");
+    let e = one_error(&text);
+    assert_eq!(e.field.path, "history");
+    assert!(e.field.problem.contains("no previous version to roll back to"), "{e}");
+    let e = one_error(&format!("{BASE}[[history]]\nversion = \"v0\"\n"));
+    assert!(e.field.problem.contains("but the fleet runs \"stable\""), "{e}");
+    let s = parse_text(&format!("{BASE}[[history]]\nversion = \"v0\"\n[[history]]\nversion = \"stable\"\n[[history]]\nversion = \"bad\"\nsuccess = false\n")).unwrap();
+    assert_eq!(s.rollback.rollback_to, "stable");
+}
+
+#[test]
+fn blue_green_switch_needs_the_previous_fleet() {
+    let text = with_strategy("[strategy]\nkind = \"recreate\"\n[rollback]\nrecovery = \"blue_green_switch\"\n");
+    let e = one_error(&text);
+    assert_eq!(e.field.path, "rollback.recovery");
+    assert!(e.field.problem.contains("removes during the rollout"), "{e}");
 }
 
 #[test]

@@ -50,6 +50,8 @@ pub struct Scenario {
     pub metrics: MetricsSpec,
     /// The deployment strategy.
     pub strategy: StrategySpec,
+    /// Rollback triggers and recovery.
+    pub rollback: RollbackSpec,
 }
 
 /// `[simulation]`.
@@ -74,6 +76,10 @@ pub struct FleetSpec {
     pub boot_time: DurationDist,
     /// Stop request to stopped.
     pub stop_time: DurationDist,
+    /// Memory of a freshly started instance, MB.
+    pub memory_mb: f64,
+    /// CPU time one request costs, milliseconds (for CPU utilisation).
+    pub cpu_ms_per_request: f64,
 }
 
 /// `[health_check]`.
@@ -119,6 +125,8 @@ pub struct VersionSpec {
     pub health_status_code: u16,
     /// Probability that an instance of this version fails to boot (0..=1).
     pub boot_failure_prob: f64,
+    /// Memory growth of each running instance, MB per hour of uptime.
+    pub memory_leak_mb_per_hour: f64,
 }
 
 /// Whether the release really is worse than stable.
@@ -163,8 +171,14 @@ pub struct MetricsSpec {
 pub enum StrategySpec {
     /// No rollout at all: everything stays on stable (the counterfactual).
     None,
-    /// The chapter's canary.
+    /// Canary: a step program of weights, pauses and analyses.
     Canary(CanarySpec),
+    /// Rolling update in batches.
+    Rolling(RollingSpec),
+    /// Blue-green: a full new fleet, validated, then switched to.
+    BlueGreen(BlueGreenSpec),
+    /// Recreate: stop everything, then start the new version.
+    Recreate(RecreateSpec),
 }
 
 impl StrategySpec {
@@ -173,28 +187,75 @@ impl StrategySpec {
         match self {
             StrategySpec::None => "none",
             StrategySpec::Canary(_) => "canary",
+            StrategySpec::Rolling(_) => "rolling",
+            StrategySpec::BlueGreen(_) => "blue_green",
+            StrategySpec::Recreate(_) => "recreate",
+        }
+    }
+
+    /// When the rollout begins.
+    pub fn start_at(&self) -> SimDuration {
+        match self {
+            StrategySpec::None => SimDuration::ZERO,
+            StrategySpec::Canary(c) => c.start_at,
+            StrategySpec::Rolling(r) => r.start_at,
+            StrategySpec::BlueGreen(b) => b.start_at,
+            StrategySpec::Recreate(r) => r.start_at,
         }
     }
 }
 
-/// The chapter's canary: a weight that grows by steps while success criteria
-/// are checked.
+/// One step of a canary, in the style of Argo Rollouts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CanaryStep {
+    /// Send this percentage of traffic to the canary (100 promotes).
+    SetWeight(f64),
+    /// Wait this long, or for a manual promotion when `None`.
+    Pause(Option<SimDuration>),
+    /// Run the success criteria until this many checks or this long have
+    /// passed; a failed check aborts.
+    Analysis(AnalysisLength),
+    /// Size the canary independently of its weight.
+    SetCanaryScale(CanaryScale),
+}
+
+/// How long an analysis step runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AnalysisLength {
+    /// For a duration.
+    Duration(SimDuration),
+    /// For a number of checks.
+    Checks(u32),
+}
+
+/// The canary size a `set_canary_scale` step asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CanaryScale {
+    /// An exact instance count.
+    Replicas(u32),
+    /// A percentage of the fleet.
+    Weight(f64),
+    /// Follow the traffic weight again (the default).
+    MatchTrafficWeight,
+}
+
+/// The canary: a step program with background checks of the success
+/// criteria. The chapter's initial/increment/interval form and the
+/// CodeDeploy-style presets are turned into steps at validation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CanarySpec {
     /// When the rollout begins.
     pub start_at: SimDuration,
-    /// First canary weight, percent.
-    pub initial_weight_pct: f64,
-    /// Weight added at each step, percent.
-    pub increment_pct: f64,
-    /// Time spent at each weight.
-    pub increment_interval: SimDuration,
+    /// The steps, in order.
+    pub steps: Vec<CanaryStep>,
     /// Time between checks of the success criteria.
     pub check_interval: SimDuration,
     /// New instances must be ready within this, or the rollout fails.
     pub progress_deadline: SimDuration,
     /// The success criteria.
     pub criteria: SuccessCriteria,
+    /// Times (since t = 0) at which an operator promotes a paused rollout.
+    pub manual_promotions: Vec<SimDuration>,
 }
 
 /// The chapter's success criteria, judged over a window of canary metrics.
@@ -210,4 +271,217 @@ pub struct SuccessCriteria {
     pub min_request_count: u64,
     /// The query window (t - window, t].
     pub evaluation_window: SimDuration,
+}
+
+/// Rolling update with Kubernetes surge and unavailability limits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RollingSpec {
+    /// When the rollout begins.
+    pub start_at: SimDuration,
+    /// Instances replaced per batch.
+    pub batch_size: u32,
+    /// Wait between batches.
+    pub batch_interval: SimDuration,
+    /// Most instances below the fleet size that may be unavailable.
+    pub max_unavailable: u32,
+    /// Most instances above the fleet size that may exist.
+    pub max_surge: u32,
+    /// Roll back when failed instances reach this share of the fleet.
+    pub max_failure_ratio: f64,
+    /// A batch's instances must be ready within this, or they count as failed.
+    pub progress_deadline: SimDuration,
+}
+
+/// Blue-green with validation and a staged switch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlueGreenSpec {
+    /// When the rollout begins.
+    pub start_at: SimDuration,
+    /// Validation time with a small share of traffic on green.
+    pub validation_duration: SimDuration,
+    /// Green's traffic share while validating, percent.
+    pub validation_traffic_pct: f64,
+    /// Validation fails above this error rate, percent.
+    pub validation_max_error_rate_pct: f64,
+    /// Validation fails above this p99.
+    pub validation_max_p99: SimDuration,
+    /// Validation judges a window only with at least this many requests.
+    pub validation_min_request_count: u64,
+    /// Time between validation checks (the window is the same length).
+    pub check_interval: SimDuration,
+    /// Traffic shares of the switch, percent, ending at 100.
+    pub switch_stages_pct: Vec<f64>,
+    /// Time at each switch stage.
+    pub stage_duration: SimDuration,
+    /// Time blue is kept after the switch.
+    pub scale_down_delay: SimDuration,
+    /// Switch without waiting for a manual promotion.
+    pub auto_promote: bool,
+    /// Times (since t = 0) at which an operator promotes.
+    pub manual_promotions: Vec<SimDuration>,
+    /// Green must be ready (and, without auto-promotion, promoted) within this.
+    pub progress_deadline: SimDuration,
+}
+
+/// Recreate: everything down, then everything up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecreateSpec {
+    /// When the rollout begins.
+    pub start_at: SimDuration,
+    /// The new fleet must be ready within this, or the rollout fails.
+    pub progress_deadline: SimDuration,
+}
+
+/// Which traffic a rollback trigger looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerScope {
+    /// The whole service (both versions), as a service-wide alarm does.
+    Service,
+    /// The new version only.
+    New,
+}
+
+/// A comparison for custom-metric triggers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// Fires when the value is above the threshold.
+    Greater,
+    /// Fires when the value is below the threshold.
+    Less,
+    /// Fires when the value is within 0.001 of the threshold.
+    Equal,
+}
+
+/// Metrics the model exposes for custom-metric triggers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustomMetric {
+    /// Mean CPU utilisation of the version's routable instances, percent.
+    CpuUtilizationPct,
+    /// Mean memory of the version's running instances, MB.
+    MemoryMb,
+    /// Instances of the version that failed within the window.
+    Restarts,
+    /// Requests in flight to the version.
+    InFlightRequests,
+}
+
+impl CustomMetric {
+    /// The name used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomMetric::CpuUtilizationPct => "cpu_utilization_pct",
+            CustomMetric::MemoryMb => "memory_mb",
+            CustomMetric::Restarts => "restarts",
+            CustomMetric::InFlightRequests => "in_flight_requests",
+        }
+    }
+}
+
+/// What a rollback trigger watches (the chapter's RollbackTrigger).
+#[derive(Clone, Debug, PartialEq)]
+pub enum TriggerKind {
+    /// Error rate above a threshold over the last `sustained_for`.
+    ErrorRate {
+        /// Percent.
+        threshold_pct: f64,
+        /// The window.
+        sustained_for: SimDuration,
+    },
+    /// A latency percentile above a threshold over a window.
+    Latency {
+        /// The limit.
+        threshold: SimDuration,
+        /// Which percentile, e.g. 99.
+        percentile: f64,
+        /// The window.
+        window: SimDuration,
+    },
+    /// Availability (share of requests that succeeded) below a threshold.
+    Availability {
+        /// Percent.
+        below_pct: f64,
+        /// The window.
+        window: SimDuration,
+    },
+    /// A model metric compared with a threshold.
+    CustomMetric {
+        /// The metric.
+        metric: CustomMetric,
+        /// The threshold.
+        threshold: f64,
+        /// The comparison.
+        comparison: Comparison,
+        /// The version whose metric it is.
+        version: crate::model::Version,
+        /// The window (for rates and counts).
+        window: SimDuration,
+    },
+    /// An operator aborts at a given time.
+    Manual {
+        /// Since t = 0.
+        at: SimDuration,
+    },
+}
+
+/// One rollback trigger.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriggerSpec {
+    /// What it watches.
+    pub kind: TriggerKind,
+    /// Service-wide or new-version traffic.
+    pub scope: TriggerScope,
+    /// Windows with fewer requests never fire (rates need data).
+    pub min_request_count: u64,
+}
+
+/// How a rollback returns the fleet to the previous version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveryKind {
+    /// All traffic to the previous fleet at once (re-created first if gone).
+    ImmediateSwitch,
+    /// Switch back to the previous fleet, which must still be there.
+    BlueGreenSwitch,
+    /// Replace new instances with previous-version ones, batch by batch.
+    RollingRollback {
+        /// Instances per batch.
+        batch_size: u32,
+    },
+}
+
+impl RecoveryKind {
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecoveryKind::ImmediateSwitch => "immediate_switch",
+            RecoveryKind::BlueGreenSwitch => "blue_green_switch",
+            RecoveryKind::RollingRollback { .. } => "rolling_rollback",
+        }
+    }
+}
+
+/// A past deployment, for finding the version to roll back to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeploymentRecord {
+    /// Version label.
+    pub version: String,
+    /// Whether it succeeded.
+    pub success: bool,
+}
+
+/// `[rollback]`: the chapter's RollbackManager.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RollbackSpec {
+    /// The triggers; any one firing rolls back.
+    pub triggers: Vec<TriggerSpec>,
+    /// Time between evaluations.
+    pub evaluate_interval: SimDuration,
+    /// Triggers keep watching this long after the rollout completes.
+    pub post_deploy_monitoring: SimDuration,
+    /// How trigger-fired rollbacks recover.
+    pub recovery: RecoveryKind,
+    /// After a rollback, the service must show under 1% errors and over 99%
+    /// availability within this for the rollback to count as verified.
+    pub verification_window: SimDuration,
+    /// The version rolled back to: the last successful one in the history.
+    pub rollback_to: String,
 }

@@ -34,16 +34,16 @@ pub const DEFAULT_BUCKETS_MS: [u64; 11] = [5, 10, 25, 50, 100, 250, 500, 1000, 2
 const PCT_ALLOWED: &str = "a number from 0 to 100";
 
 /// Collects problems while building a [`Scenario`].
-struct Checker {
+pub(super) struct Checker {
     errors: Vec<FieldError>,
 }
 
 impl Checker {
-    fn fail(&mut self, path: &str, problem: impl Into<String>, allowed: impl Into<String>) {
+    pub(super) fn fail(&mut self, path: &str, problem: impl Into<String>, allowed: impl Into<String>) {
         self.errors.push(FieldError::new(path, problem, allowed));
     }
 
-    fn duration(&mut self, path: &str, raw: Option<&String>, default: SimDuration) -> SimDuration {
+    pub(super) fn duration(&mut self, path: &str, raw: Option<&String>, default: SimDuration) -> SimDuration {
         match raw {
             None => default,
             Some(text) => match parse_duration(text) {
@@ -56,7 +56,7 @@ impl Checker {
         }
     }
 
-    fn positive_duration(&mut self, path: &str, raw: Option<&String>, default: SimDuration) -> SimDuration {
+    pub(super) fn positive_duration(&mut self, path: &str, raw: Option<&String>, default: SimDuration) -> SimDuration {
         let d = self.duration(path, raw, default);
         if d == SimDuration::ZERO {
             self.fail(path, "must be longer than zero", "a positive duration such as \"10s\"");
@@ -65,7 +65,7 @@ impl Checker {
         d
     }
 
-    fn finite(&mut self, path: &str, value: f64, allowed: &str) -> bool {
+    pub(super) fn finite(&mut self, path: &str, value: f64, allowed: &str) -> bool {
         if value.is_finite() {
             true
         } else {
@@ -74,7 +74,7 @@ impl Checker {
         }
     }
 
-    fn pct(&mut self, path: &str, raw: Option<f64>, default: f64) -> f64 {
+    pub(super) fn pct(&mut self, path: &str, raw: Option<f64>, default: f64) -> f64 {
         let Some(v) = raw else { return default };
         if !self.finite(path, v, PCT_ALLOWED) {
             return default;
@@ -86,7 +86,20 @@ impl Checker {
         v
     }
 
-    fn count(&mut self, path: &str, raw: Option<i64>, default: i64, min: i64, max: i64) -> i64 {
+    pub(super) fn number(&mut self, path: &str, raw: Option<f64>, default: f64, min: f64, max: f64) -> f64 {
+        let Some(v) = raw else { return default };
+        if !v.is_finite() || v < min || v > max {
+            self.fail(
+                path,
+                format!("{v} is out of range"),
+                format!("a number from {min} to {max}"),
+            );
+            return default;
+        }
+        v
+    }
+
+    pub(super) fn count(&mut self, path: &str, raw: Option<i64>, default: i64, min: i64, max: i64) -> i64 {
         let Some(v) = raw else { return default };
         if v < min || v > max {
             self.fail(
@@ -99,7 +112,7 @@ impl Checker {
         v
     }
 
-    fn choice<'a>(&mut self, path: &str, raw: Option<&'a str>, allowed: &[&'a str]) -> Option<&'a str> {
+    pub(super) fn choice<'a>(&mut self, path: &str, raw: Option<&'a str>, allowed: &[&'a str]) -> Option<&'a str> {
         let v = raw?;
         if allowed.contains(&v) {
             Some(v)
@@ -114,7 +127,7 @@ impl Checker {
         }
     }
 
-    fn dist(&mut self, path: &str, raw: Option<&RawDist>, default: SimDuration) -> DurationDist {
+    pub(super) fn dist(&mut self, path: &str, raw: Option<&RawDist>, default: SimDuration) -> DurationDist {
         match raw {
             None => DurationDist::Fixed(default),
             Some(RawDist::Fixed(text)) => DurationDist::Fixed(self.duration(path, Some(text), default)),
@@ -213,7 +226,7 @@ impl Checker {
         }
     }
 
-    fn latency(&mut self, path: &str, raw: Option<&RawLatency>) -> LatencyDist {
+    pub(super) fn latency(&mut self, path: &str, raw: Option<&RawLatency>) -> LatencyDist {
         let default = LatencyDist {
             median_s: 0.05,
             sigma: 0.5,
@@ -348,6 +361,20 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
             fleet_raw.and_then(|f| f.stop_time.as_ref()),
             SimDuration::from_secs(5),
         ),
+        memory_mb: c.number(
+            "fleet.memory_mb",
+            fleet_raw.and_then(|f| f.memory_mb),
+            512.0,
+            1.0,
+            1_048_576.0,
+        ),
+        cpu_ms_per_request: c.number(
+            "fleet.cpu_ms_per_request",
+            fleet_raw.and_then(|f| f.cpu_ms_per_request),
+            5.0,
+            0.0,
+            60_000.0,
+        ),
     };
 
     // [health_check]
@@ -460,6 +487,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
         probe_failure_prob: 0.0,
         health_status_code: 200,
         boot_failure_prob: 0.0,
+        memory_leak_mb_per_hour: 0.0,
     };
 
     // [release]
@@ -490,9 +518,10 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
             ("health_check_failure_pct", r.health_check_failure_pct.is_some()),
             ("health_status_code", r.health_status_code.is_some()),
             ("boot_failure_pct", r.boot_failure_pct.is_some()),
+            ("memory_leak_mb_per_hour", r.memory_leak_mb_per_hour.is_some()),
         ];
-        let effect_list =
-            "error_rate_pct, latency_multiplier, health_check_failure_pct, health_status_code, boot_failure_pct";
+        let effect_list = "error_rate_pct, latency_multiplier, health_check_failure_pct, health_status_code, \
+                           boot_failure_pct, memory_leak_mb_per_hour";
         if quality == Quality::Good {
             for (field, set) in effects {
                 if set {
@@ -525,6 +554,13 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
         new.probe_failure_prob = c.pct("release.health_check_failure_pct", r.health_check_failure_pct, 0.0) / 100.0;
         new.health_status_code = c.count("release.health_status_code", r.health_status_code, 200, 100, 599) as u16;
         new.boot_failure_prob = c.pct("release.boot_failure_pct", r.boot_failure_pct, 0.0) / 100.0;
+        new.memory_leak_mb_per_hour = c.number(
+            "release.memory_leak_mb_per_hour",
+            r.memory_leak_mb_per_hour,
+            0.0,
+            0.0,
+            1_048_576.0,
+        );
     }
     let release = ReleaseSpec { quality, new };
 
@@ -591,7 +627,9 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
     }
 
     // [strategy]
-    let strategy = validate_strategy(&mut c, raw.strategy.as_ref(), &metrics, &simulation);
+    let strategy =
+        super::validate_strategy::validate_strategy(&mut c, raw.strategy.as_ref(), &metrics, &simulation, instances);
+    let rollback = super::validate_rollback::validate_rollback(&mut c, raw, &stable.label, &release.new.label);
 
     if c.errors.is_empty() {
         Ok(Scenario {
@@ -607,167 +645,9 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
             release,
             metrics,
             strategy,
+            rollback,
         })
     } else {
         Err(c.errors)
-    }
-}
-
-fn validate_strategy(
-    c: &mut Checker,
-    raw: Option<&RawStrategy>,
-    metrics: &MetricsSpec,
-    sim: &SimulationSpec,
-) -> StrategySpec {
-    let Some(s) = raw else {
-        c.fail(
-            "strategy",
-            "is required",
-            "a [strategy] table with kind = \"canary\" or \"none\"",
-        );
-        return StrategySpec::None;
-    };
-    let kind = match s.kind.as_deref() {
-        None => {
-            c.fail("strategy.kind", "is required", "\"canary\" or \"none\"");
-            return StrategySpec::None;
-        }
-        k => c.choice("strategy.kind", k, &["canary", "none"]),
-    };
-    let fields = [
-        ("start_at", s.start_at.is_some()),
-        ("initial_weight_pct", s.initial_weight_pct.is_some()),
-        ("increment_pct", s.increment_pct.is_some()),
-        ("increment_interval", s.increment_interval.is_some()),
-        ("check_interval", s.check_interval.is_some()),
-        ("progress_deadline", s.progress_deadline.is_some()),
-        ("success_criteria", s.success_criteria.is_some()),
-    ];
-    match kind {
-        Some("none") => {
-            for (field, set) in fields {
-                if set {
-                    c.fail(
-                        &format!("strategy.{field}"),
-                        "does not apply to kind = \"none\"",
-                        "no other fields for kind = \"none\"",
-                    );
-                }
-            }
-            StrategySpec::None
-        }
-        Some("canary") => StrategySpec::Canary(validate_canary(c, s, metrics, sim)),
-        _ => StrategySpec::None,
-    }
-}
-
-fn validate_canary(c: &mut Checker, s: &RawStrategy, metrics: &MetricsSpec, sim: &SimulationSpec) -> CanarySpec {
-    let initial = c.pct("strategy.initial_weight_pct", s.initial_weight_pct, 10.0);
-    if s.initial_weight_pct.is_some() && initial == 0.0 {
-        c.fail(
-            "strategy.initial_weight_pct",
-            "0 sends no traffic to the canary, so nothing can be judged",
-            "a percentage above 0 and at most 100",
-        );
-    }
-    let increment = c.pct("strategy.increment_pct", s.increment_pct, 10.0);
-    if s.increment_pct.is_some() && increment == 0.0 {
-        c.fail(
-            "strategy.increment_pct",
-            "0 means the canary never progresses",
-            "a percentage above 0 and at most 100",
-        );
-    }
-    let check_interval = c.positive_duration(
-        "strategy.check_interval",
-        s.check_interval.as_ref(),
-        SimDuration::from_secs(10),
-    );
-    let increment_interval = c.positive_duration(
-        "strategy.increment_interval",
-        s.increment_interval.as_ref(),
-        SimDuration::from_secs(300),
-    );
-    let cr = s.success_criteria.as_ref();
-    let window = c.positive_duration(
-        "strategy.success_criteria.evaluation_window",
-        cr.and_then(|x| x.evaluation_window.as_ref()),
-        SimDuration::from_secs(60),
-    );
-    if window < check_interval {
-        c.fail(
-            "strategy.success_criteria.evaluation_window",
-            format!("window ({window}) is shorter than check_interval ({check_interval}): traffic between windows would never be judged"),
-            "a window at least as long as strategy.check_interval",
-        );
-    } else if window < metrics.scrape_interval {
-        c.fail(
-            "strategy.success_criteria.evaluation_window",
-            format!(
-                "window ({window}) is shorter than metrics.scrape_interval ({}): it could hold no scrape",
-                metrics.scrape_interval
-            ),
-            "a window at least as long as metrics.scrape_interval",
-        );
-    }
-    let max_p99 = cr.and_then(|x| x.max_latency_p99.as_ref()).map(|t| {
-        c.positive_duration(
-            "strategy.success_criteria.max_latency_p99",
-            Some(t),
-            SimDuration::from_secs(2),
-        )
-    });
-    let criteria = SuccessCriteria {
-        max_error_rate_pct: match cr {
-            None => Some(1.0),
-            Some(x) => x
-                .max_error_rate_pct
-                .map(|v| c.pct("strategy.success_criteria.max_error_rate_pct", Some(v), 1.0)),
-        },
-        min_success_rate_pct: cr
-            .and_then(|x| x.min_success_rate_pct)
-            .map(|v| c.pct("strategy.success_criteria.min_success_rate_pct", Some(v), 99.0)),
-        max_latency_p99: max_p99,
-        min_request_count: c.count(
-            "strategy.success_criteria.min_request_count",
-            cr.and_then(|x| x.min_request_count),
-            100,
-            0,
-            1_000_000_000,
-        ) as u64,
-        evaluation_window: window,
-    };
-    if let Some(x) = cr {
-        if x.max_error_rate_pct.is_none() && x.min_success_rate_pct.is_none() && x.max_latency_p99.is_none() {
-            c.fail(
-                "strategy.success_criteria",
-                "sets no criterion, so no check could ever fail",
-                "at least one of max_error_rate_pct, min_success_rate_pct, max_latency_p99",
-            );
-        }
-    }
-    let start_at = c.duration("strategy.start_at", s.start_at.as_ref(), SimDuration::ZERO);
-    if start_at >= sim.max_duration {
-        c.fail(
-            "strategy.start_at",
-            format!(
-                "{start_at} is not before simulation.max_duration ({})",
-                sim.max_duration
-            ),
-            "a start time inside the simulated run",
-        );
-    }
-    CanarySpec {
-        start_at,
-        initial_weight_pct: initial,
-        increment_pct: increment,
-        increment_interval,
-        check_interval,
-        progress_deadline: c.positive_duration(
-            "strategy.progress_deadline",
-            s.progress_deadline.as_ref(),
-            SimDuration::from_secs(600),
-        ),
-        criteria,
     }
 }

@@ -1,19 +1,21 @@
-//! The chapter's canary: a new-version subset takes a growing share of
-//! traffic while success criteria are checked; a failed check rolls back.
+//! The canary: a step program in the style of Argo Rollouts (set_weight,
+//! pause, analysis, set_canary_scale) with the chapter's success criteria
+//! checked every `check_interval` in the background. The chapter's
+//! initial/increment/interval form and the CodeDeploy-style presets arrive
+//! here already turned into steps.
 //!
-//! Phases: Preparing -> Deploying (canary instances provisioned, waited for)
-//! -> Validating (weight steps of `increment_pct` every `increment_interval`,
-//! checks every `check_interval`) -> Promoting (new version scaled to the full
-//! fleet, 100% traffic, stable scaled to zero) -> Completed. A failed check
-//! goes to RollingBack (traffic to stable at once, canary instances removed)
-//! and then Failed; so does a canary that is not ready within
-//! `progress_deadline`.
+//! Phases: Preparing -> Deploying (canary instances provisioned and waited
+//! for) -> Validating (the steps run; checks every `check_interval`) ->
+//! Promoting (after the last step: the new version is scaled to the full
+//! fleet, gets 100% of traffic, and stable is scaled to zero) -> Completed.
+//! A failed check, or instances not ready within `progress_deadline`, emits
+//! an abort with an immediate switch back to stable.
 
-use super::{Command, Controller, Observation, Outcome, Phase, Report};
+use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
 use crate::analysis::{evaluate, Verdict};
 use crate::engine::SimTime;
 use crate::model::Version;
-use crate::scenario::CanarySpec;
+use crate::scenario::{AnalysisLength, CanaryScale, CanarySpec, CanaryStep, RecoveryKind};
 
 /// Canary instances for a weight: max(1, ceil(fleet x weight / 100)).
 pub fn canary_replicas(fleet_size: u32, weight_pct: f64) -> u32 {
@@ -21,6 +23,21 @@ pub fn canary_replicas(fleet_size: u32, weight_pct: f64) -> u32 {
     // rounding up on float noise.
     let exact = f64::from(fleet_size) * weight_pct / 100.0;
     ((exact - 1e-9).ceil() as u32).clamp(1, fleet_size.max(1))
+}
+
+/// What the current step is waiting for.
+#[derive(Clone, Debug, PartialEq)]
+enum Wait {
+    /// Nothing: run the next step.
+    None,
+    /// Enough routable canary instances, then set `weight`.
+    Replicas { weight: f64 },
+    /// A time.
+    Until(SimTime),
+    /// A manual promotion.
+    Promotion,
+    /// This many more checks.
+    Checks(u32),
 }
 
 /// The canary state machine.
@@ -31,35 +48,36 @@ pub struct CanaryController {
     phase: Phase,
     outcome: Option<Outcome>,
     weight: f64,
-    /// A weight waiting for `wanted` canary instances to be ready.
-    pending_weight: Option<f64>,
+    scale: CanaryScale,
+    step: usize,
+    wait: Wait,
     wanted: u32,
     ready_deadline: Option<SimTime>,
     next_check: SimTime,
-    next_increment: SimTime,
     checks: u32,
+    promotions: std::collections::VecDeque<SimTime>,
     promoted_traffic: bool,
-    recovered: bool,
 }
 
 impl CanaryController {
     /// A controller for `spec` over a fleet of `fleet_size` stable instances.
     pub fn new(spec: CanarySpec, fleet_size: u32) -> Self {
-        let start = SimTime::ZERO + spec.start_at;
+        let promotions = spec.manual_promotions.iter().map(|d| SimTime::ZERO + *d).collect();
         CanaryController {
             spec,
             fleet_size,
             phase: Phase::Preparing,
             outcome: None,
             weight: 0.0,
-            pending_weight: None,
+            scale: CanaryScale::MatchTrafficWeight,
+            step: 0,
+            wait: Wait::None,
             wanted: 0,
             ready_deadline: None,
-            next_check: start,
-            next_increment: start,
+            next_check: SimTime::ZERO,
             checks: 0,
+            promotions,
             promoted_traffic: false,
-            recovered: false,
         }
     }
 
@@ -68,63 +86,150 @@ impl CanaryController {
         self.weight
     }
 
+    fn replicas_for(&self, weight: f64) -> u32 {
+        match self.scale {
+            CanaryScale::Replicas(r) => r.min(self.fleet_size),
+            CanaryScale::Weight(w) => canary_replicas(self.fleet_size, w),
+            CanaryScale::MatchTrafficWeight => canary_replicas(self.fleet_size, weight),
+        }
+    }
+
     fn request_replicas(&mut self, now: SimTime, wanted: u32, out: &mut Vec<Command>) {
-        self.wanted = wanted;
+        if wanted != self.wanted {
+            self.wanted = wanted;
+            out.push(Command::Scale {
+                version: Version::New,
+                replicas: wanted,
+            });
+        }
         let deadline = now + self.spec.progress_deadline;
         self.ready_deadline = Some(deadline);
-        out.push(Command::Scale {
-            version: Version::New,
-            replicas: wanted,
-        });
         out.push(Command::WakeAt(deadline));
+    }
+
+    fn enter_validating(&mut self, now: SimTime, out: &mut Vec<Command>) {
+        if self.phase == Phase::Deploying {
+            self.phase = Phase::Validating;
+            self.next_check = now + self.spec.check_interval;
+            out.push(Command::WakeAt(self.next_check));
+        }
+    }
+
+    /// Runs steps until one has to wait.
+    fn run_steps(&mut self, obs: &Observation, out: &mut Vec<Command>) {
+        loop {
+            match self.wait.clone() {
+                Wait::None => {}
+                Wait::Replicas { weight } => {
+                    if obs.of(Version::New).routable < self.wanted {
+                        self.enforce_deadline(obs, out);
+                        return;
+                    }
+                    self.ready_deadline = None;
+                    self.weight = weight;
+                    out.push(Command::SetWeight(weight));
+                    self.enter_validating(obs.now, out);
+                }
+                Wait::Until(t) => {
+                    if obs.now < t {
+                        return;
+                    }
+                }
+                Wait::Promotion => {
+                    // The k-th manual promotion resumes the k-th indefinite
+                    // pause, at the later of the two times.
+                    match self.promotions.front() {
+                        Some(&p) if p <= obs.now => {
+                            self.promotions.pop_front();
+                            out.push(Command::Report(Report::Promoted));
+                        }
+                        _ => return,
+                    }
+                }
+                Wait::Checks(n) if n > 0 => return,
+                Wait::Checks(_) => {}
+            }
+            self.wait = Wait::None;
+            let Some(step) = self.spec.steps.get(self.step).cloned() else {
+                self.begin_promotion(obs, out);
+                return;
+            };
+            self.step += 1;
+            match step {
+                CanaryStep::SetWeight(w) if w >= 100.0 => {
+                    self.begin_promotion(obs, out);
+                    return;
+                }
+                CanaryStep::SetWeight(w) => {
+                    let wanted = self.replicas_for(w);
+                    if wanted < self.wanted {
+                        // Fewer canary instances: move the weight first.
+                        self.weight = w;
+                        out.push(Command::SetWeight(w));
+                        self.enter_validating(obs.now, out);
+                        self.request_replicas(obs.now, wanted, out);
+                        self.ready_deadline = None;
+                        continue;
+                    }
+                    self.request_replicas(obs.now, wanted, out);
+                    self.wait = Wait::Replicas { weight: w };
+                }
+                CanaryStep::Pause(Some(d)) => {
+                    self.enter_validating(obs.now, out);
+                    self.wait = Wait::Until(obs.now + d);
+                    out.push(Command::WakeAt(obs.now + d));
+                }
+                CanaryStep::Pause(None) => {
+                    self.enter_validating(obs.now, out);
+                    self.wait = Wait::Promotion;
+                    out.push(Command::Report(Report::AwaitingPromotion));
+                    if let Some(&p) = self.promotions.front() {
+                        out.push(Command::WakeAt(p.max(obs.now)));
+                    }
+                }
+                CanaryStep::Analysis(AnalysisLength::Duration(d)) => {
+                    self.enter_validating(obs.now, out);
+                    self.wait = Wait::Until(obs.now + d);
+                    out.push(Command::WakeAt(obs.now + d));
+                }
+                CanaryStep::Analysis(AnalysisLength::Checks(n)) => {
+                    self.enter_validating(obs.now, out);
+                    self.wait = Wait::Checks(n);
+                }
+                CanaryStep::SetCanaryScale(scale) => {
+                    self.scale = scale;
+                    let wanted = self.replicas_for(self.weight.max(f64::MIN_POSITIVE));
+                    self.request_replicas(obs.now, wanted, out);
+                    self.ready_deadline = None;
+                }
+            }
+        }
     }
 
     fn begin_promotion(&mut self, obs: &Observation, out: &mut Vec<Command>) {
         self.phase = Phase::Promoting;
-        self.pending_weight = None;
         self.request_replicas(obs.now, self.fleet_size, out);
         self.promote_when_ready(obs, out);
     }
 
     fn promote_when_ready(&mut self, obs: &Observation, out: &mut Vec<Command>) {
         if !self.promoted_traffic {
-            if obs.of(Version::New).routable >= self.wanted {
-                self.promoted_traffic = true;
-                self.ready_deadline = None;
-                self.weight = 100.0;
-                out.push(Command::SetWeight(100.0));
-                out.push(Command::Scale {
-                    version: Version::Stable,
-                    replicas: 0,
-                });
-            } else {
+            if obs.of(Version::New).routable < self.wanted {
                 self.enforce_deadline(obs, out);
                 return;
             }
+            self.promoted_traffic = true;
+            self.ready_deadline = None;
+            self.weight = 100.0;
+            out.push(Command::SetWeight(100.0));
+            out.push(Command::Scale {
+                version: Version::Stable,
+                replicas: 0,
+            });
         }
         if obs.of(Version::Stable).active() == 0 {
             self.phase = Phase::Completed;
             self.outcome = Some(Outcome::Promoted);
-        }
-    }
-
-    /// Sets the pending weight once enough canary instances are ready.
-    fn apply_pending_when_ready(&mut self, obs: &Observation, out: &mut Vec<Command>) {
-        let Some(w) = self.pending_weight else { return };
-        if obs.of(Version::New).routable < self.wanted {
-            self.enforce_deadline(obs, out);
-            return;
-        }
-        self.pending_weight = None;
-        self.ready_deadline = None;
-        self.weight = w;
-        out.push(Command::SetWeight(w));
-        self.next_increment = obs.now + self.spec.increment_interval;
-        out.push(Command::WakeAt(self.next_increment));
-        if self.phase == Phase::Deploying {
-            self.phase = Phase::Validating;
-            self.next_check = obs.now + self.spec.check_interval;
-            out.push(Command::WakeAt(self.next_check));
         }
     }
 
@@ -134,31 +239,26 @@ impl CanaryController {
                 wanted: self.wanted,
                 ready: obs.of(Version::New).routable,
             }));
-            self.abort(Outcome::Failed, obs, out);
+            self.abort(Outcome::Failed, out);
         }
     }
 
-    /// Traffic to stable at once, canary instances removed.
-    fn abort(&mut self, outcome: Outcome, obs: &Observation, out: &mut Vec<Command>) {
+    fn abort(&mut self, outcome: Outcome, out: &mut Vec<Command>) {
         self.phase = Phase::RollingBack;
         self.outcome = Some(outcome);
-        self.pending_weight = None;
-        self.ready_deadline = None;
-        self.weight = 0.0;
-        out.push(Command::SetWeight(0.0));
-        out.push(Command::Scale {
-            version: Version::New,
-            replicas: 0,
-        });
-        if outcome == Outcome::RolledBack {
-            self.check_recovery(obs, out);
-        }
+        let c = &self.spec.criteria;
+        out.push(Command::Abort(Abort {
+            recovery: RecoveryKind::ImmediateSwitch,
+            outcome,
+            error_threshold_pct: c.max_error_rate_pct.unwrap_or(1.0),
+            window: c.evaluation_window,
+        }));
     }
 
-    /// Runs the check that is due now, if any.
-    fn run_due_check(&mut self, obs: &Observation, out: &mut Vec<Command>) {
-        if obs.now < self.next_check {
-            return;
+    /// Runs the check that is due now, if any; returns false after an abort.
+    fn run_due_check(&mut self, obs: &Observation, out: &mut Vec<Command>) -> bool {
+        if self.phase != Phase::Validating || obs.now < self.next_check {
+            return true;
         }
         while self.next_check <= obs.now {
             self.next_check += self.spec.check_interval;
@@ -177,42 +277,16 @@ impl CanaryController {
             verdict: verdict.clone(),
         }));
         if let Verdict::Fail(failures) = verdict {
-            out.push(Command::Report(Report::RollbackTriggered { failures }));
-            self.abort(Outcome::RolledBack, obs, out);
+            out.push(Command::Report(Report::RollbackTriggered {
+                cause: RollbackCause::Criteria(failures),
+            }));
+            self.abort(Outcome::RolledBack, out);
+            return false;
         }
-    }
-
-    /// Recovered: all traffic on stable (true from the moment of rollback)
-    /// and stable's own window within the success criteria.
-    fn check_recovery(&mut self, obs: &Observation, out: &mut Vec<Command>) {
-        if self.recovered {
-            return;
+        if let Wait::Checks(n) = &mut self.wait {
+            *n = n.saturating_sub(1);
         }
-        let c = &self.spec.criteria;
-        let stable = obs.metrics.window(Version::Stable, obs.now, c.evaluation_window);
-        if !matches!(evaluate(c, &stable), Verdict::Fail(_)) {
-            self.recovered = true;
-            out.push(Command::Report(Report::Recovered));
-        } else {
-            while self.next_check <= obs.now {
-                self.next_check += self.spec.check_interval;
-            }
-            out.push(Command::WakeAt(self.next_check));
-        }
-    }
-
-    fn advance_weight(&mut self, obs: &Observation, out: &mut Vec<Command>) {
-        let next = self.weight + self.spec.increment_pct;
-        if next >= 100.0 {
-            self.begin_promotion(obs, out);
-            return;
-        }
-        let wanted = canary_replicas(self.fleet_size, next);
-        self.pending_weight = Some(next);
-        if wanted > self.wanted {
-            self.request_replicas(obs.now, wanted, out);
-        }
-        self.apply_pending_when_ready(obs, out);
+        true
     }
 }
 
@@ -227,44 +301,21 @@ impl Controller for CanaryController {
 
     fn start(&mut self, obs: &Observation) -> Vec<Command> {
         let mut out = Vec::new();
-        if self.spec.initial_weight_pct >= 100.0 {
-            self.begin_promotion(obs, &mut out);
-            return out;
-        }
         self.phase = Phase::Deploying;
-        self.pending_weight = Some(self.spec.initial_weight_pct);
-        let wanted = canary_replicas(self.fleet_size, self.spec.initial_weight_pct);
-        self.request_replicas(obs.now, wanted, &mut out);
-        self.apply_pending_when_ready(obs, &mut out);
+        self.run_steps(obs, &mut out);
         out
     }
 
     fn observe(&mut self, obs: &Observation) -> Vec<Command> {
         let mut out = Vec::new();
-        match self.phase {
-            Phase::Deploying => self.apply_pending_when_ready(obs, &mut out),
-            Phase::Validating => {
-                // Judge the traffic seen so far before changing the weight.
-                self.run_due_check(obs, &mut out);
-                if self.phase == Phase::Validating {
-                    if self.pending_weight.is_some() {
-                        self.apply_pending_when_ready(obs, &mut out);
-                    } else if obs.now >= self.next_increment {
-                        self.advance_weight(obs, &mut out);
-                    }
-                }
+        let phase = self.phase;
+        match phase {
+            // Judge the traffic seen so far before changing anything.
+            Phase::Deploying | Phase::Validating if self.run_due_check(obs, &mut out) => {
+                self.run_steps(obs, &mut out);
             }
             Phase::Promoting => self.promote_when_ready(obs, &mut out),
-            Phase::RollingBack => {
-                if obs.now >= self.next_check && self.outcome == Some(Outcome::RolledBack) {
-                    self.check_recovery(obs, &mut out);
-                }
-                let recovered = self.recovered || self.outcome == Some(Outcome::Failed);
-                if recovered && obs.of(Version::New).active() == 0 {
-                    self.phase = Phase::Failed;
-                }
-            }
-            Phase::Preparing | Phase::Completed | Phase::Failed => {}
+            _ => {}
         }
         out
     }

@@ -2,15 +2,26 @@
 //! observations and return commands. A controller never touches the world,
 //! so its logic is tested by scripting observations by hand.
 
+pub mod blue_green;
 pub mod canary;
 pub mod none;
+pub mod recovery;
+pub mod recreate;
+pub mod rolling;
+pub mod supervisor;
 
 use crate::analysis::{CriterionFailure, Verdict};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::metrics::Gauges;
 use crate::model::{InstanceStatus, Version, WindowStats};
+use crate::scenario::RecoveryKind;
 
+pub use blue_green::BlueGreenController;
 pub use canary::CanaryController;
 pub use none::NoRollout;
+pub use recreate::RecreateController;
+pub use rolling::RollingController;
+pub use supervisor::Supervisor;
 
 /// The phases of a deployment, as in the chapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,11 +113,26 @@ impl VersionFleet {
 pub trait MetricsView {
     /// Stats of `version` over (end - window, end].
     fn window(&self, version: Version, end: SimTime, window: SimDuration) -> WindowStats;
+    /// Stats of both versions together over (end - window, end].
+    fn window_service(&self, end: SimTime, window: SimDuration) -> WindowStats;
+    /// Gauges of `version` at the last scrape at or before `t`.
+    fn gauges(&self, version: Version, t: SimTime) -> Gauges;
+    /// Finite latency bucket bounds, seconds.
+    fn bounds_s(&self) -> &[f64];
 }
 
 impl MetricsView for crate::model::MetricsStore {
     fn window(&self, version: Version, end: SimTime, window: SimDuration) -> WindowStats {
         crate::model::MetricsStore::window(self, version, end, window)
+    }
+    fn window_service(&self, end: SimTime, window: SimDuration) -> WindowStats {
+        crate::model::MetricsStore::window_service(self, end, window)
+    }
+    fn gauges(&self, version: Version, t: SimTime) -> Gauges {
+        crate::model::MetricsStore::gauges(self, version, t)
+    }
+    fn bounds_s(&self) -> &[f64] {
+        crate::model::MetricsStore::bounds_s(self)
     }
 }
 
@@ -142,10 +168,77 @@ pub enum Command {
     },
     /// Send this percentage of traffic to the new version (the rest to stable).
     SetWeight(f64),
+    /// Split traffic by instance counts (no traffic router), as a plain
+    /// Kubernetes Service does.
+    RouteByInstance,
+    /// Stop the rollout and return to the previous version. Strategies emit
+    /// this; the [`Supervisor`] carries it out.
+    Abort(Abort),
     /// Wake the controller at this time.
     WakeAt(SimTime),
     /// Something worth recording.
     Report(Report),
+}
+
+/// A request to stop the rollout and recover.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Abort {
+    /// How to return to the previous version.
+    pub recovery: RecoveryKind,
+    /// `RolledBack` for a fired trigger, `Failed` for a rollout that could
+    /// not proceed.
+    pub outcome: Outcome,
+    /// Stable's error rate must be under this (percent) for recovery.
+    pub error_threshold_pct: f64,
+    /// The window over which that error rate is judged.
+    pub window: SimDuration,
+}
+
+/// Why a rollback was started.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RollbackCause {
+    /// A success-criteria check failed.
+    Criteria(Vec<CriterionFailure>),
+    /// A blue-green validation check failed.
+    Validation(Vec<CriterionFailure>),
+    /// A blue-green stage found green unhealthy.
+    GreenUnhealthy {
+        /// Green instances in service.
+        routable: u32,
+        /// Green instances wanted.
+        wanted: u32,
+    },
+    /// A rolling update's failed share reached the limit.
+    FailureRatio {
+        /// Instances counted as failed.
+        failed: u32,
+        /// Fleet size.
+        total: u32,
+    },
+    /// A rollback trigger of `[rollback]` fired.
+    Trigger {
+        /// `error_rate`, `latency`, `availability`, `custom_metric:<metric>` or `manual`.
+        name: String,
+        /// The value seen (percent, ms, or the metric's unit).
+        observed: f64,
+        /// The threshold.
+        threshold: f64,
+    },
+}
+
+impl RollbackCause {
+    /// Short name for the `trigger` column.
+    pub fn name(&self) -> String {
+        let names = |f: &[CriterionFailure]| f.iter().map(|x| x.criterion.as_str()).collect::<Vec<_>>().join("+");
+        match self {
+            RollbackCause::Criteria(f) => names(f),
+            RollbackCause::Validation(f) => format!("validation:{}", names(f)),
+            RollbackCause::GreenUnhealthy { .. } => "green_unhealthy".into(),
+            RollbackCause::FailureRatio { .. } => "failure_ratio".into(),
+            RollbackCause::Trigger { name, .. } if name == "manual" => "manual".into(),
+            RollbackCause::Trigger { name, .. } => format!("trigger:{name}"),
+        }
+    }
 }
 
 /// Controller happenings that the recorder keeps (not world changes).
@@ -168,8 +261,8 @@ pub enum Report {
     },
     /// A rollback trigger fired.
     RollbackTriggered {
-        /// The criteria that failed.
-        failures: Vec<CriterionFailure>,
+        /// Why.
+        cause: RollbackCause,
     },
     /// New instances were not ready in time.
     DeadlineExceeded {
@@ -180,6 +273,39 @@ pub enum Report {
     },
     /// After a rollback: all traffic on stable and stable within criteria.
     Recovered,
+    /// A blue-green validation or switch stage passed.
+    StagePassed {
+        /// What passed, e.g. `validation` or `stage 50%`.
+        what: String,
+    },
+    /// A rolling batch finished.
+    BatchDone {
+        /// 1-based batch number.
+        number: u32,
+        /// Instances of the batch that were not ready by the deadline.
+        failed: u32,
+    },
+    /// An operator promotion was applied.
+    Promoted,
+    /// The rollout waits for a manual promotion.
+    AwaitingPromotion,
+    /// The recovery asked for could not be used and another was.
+    RecoveryFallback {
+        /// Asked for.
+        wanted: RecoveryKind,
+        /// Used instead.
+        used: RecoveryKind,
+    },
+    /// Recovery began with this kind.
+    RecoveryStarted {
+        /// The kind.
+        kind: RecoveryKind,
+    },
+    /// The chapter's rollback verification concluded.
+    RollbackVerified {
+        /// Whether the service met the bar within the window.
+        verified: bool,
+    },
 }
 
 /// A deployment strategy as a state machine.
@@ -196,4 +322,9 @@ pub trait Controller {
     fn phase(&self) -> Phase;
     /// How it ended, once the phase is final.
     fn outcome(&self) -> Option<Outcome>;
+    /// Nothing is left to do or watch (post-deploy monitoring and rollback
+    /// verification included); the run can end after its cooldown.
+    fn finished(&self) -> bool {
+        self.phase().is_terminal()
+    }
 }

@@ -4,9 +4,14 @@
 use super::*;
 use crate::analysis::{Criterion, Verdict};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::metrics::Gauges;
 use crate::model::{InstanceStatus, Version, WindowStats};
-use crate::scenario::{CanarySpec, SuccessCriteria};
-use crate::strategy::{Command, Controller, MetricsView, Observation, Outcome, Phase, Report, VersionFleet};
+use crate::scenario::{
+    shorthand_steps, AnalysisLength, CanaryScale, CanarySpec, CanaryStep, RecoveryKind, SuccessCriteria,
+};
+use crate::strategy::{
+    Abort, Command, Controller, MetricsView, Observation, Outcome, Phase, Report, RollbackCause, VersionFleet,
+};
 
 /// Metric windows set by the test, per version.
 struct Script {
@@ -16,6 +21,16 @@ struct Script {
 impl MetricsView for Script {
     fn window(&self, version: Version, _end: SimTime, _window: SimDuration) -> WindowStats {
         self.windows[version.index()].clone()
+    }
+    fn window_service(&self, _end: SimTime, _window: SimDuration) -> WindowStats {
+        let (a, b) = (&self.windows[0], &self.windows[1]);
+        window(a.requests + b.requests, a.errors + b.errors)
+    }
+    fn gauges(&self, _version: Version, _t: SimTime) -> Gauges {
+        Gauges::default()
+    }
+    fn bounds_s(&self) -> &[f64] {
+        &[0.1, 1.0]
     }
 }
 
@@ -37,9 +52,8 @@ fn healthy() -> Script {
 fn spec() -> CanarySpec {
     CanarySpec {
         start_at: SimDuration::ZERO,
-        initial_weight_pct: 10.0,
-        increment_pct: 10.0,
-        increment_interval: SimDuration::from_secs(300),
+        steps: shorthand_steps(10.0, 10.0, SimDuration::from_secs(300)),
+        manual_promotions: vec![],
         check_interval: SimDuration::from_secs(10),
         progress_deadline: SimDuration::from_secs(600),
         criteria: SuccessCriteria {
@@ -180,16 +194,26 @@ fn no_check_between_check_times() {
     assert!(reports(&cmds).is_empty());
 }
 
+fn aborts(cmds: &[Command]) -> Vec<Abort> {
+    cmds.iter()
+        .filter_map(|c| {
+            if let Command::Abort(a) = c {
+                Some(a.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 #[test]
-fn failed_check_rolls_back_at_once() {
+fn failed_check_aborts_with_an_immediate_switch() {
     let m = Script {
         windows: [window(2000, 2), window(250, 10)],
     };
     let mut c = validating(&m);
     let cmds = c.observe(&obs(10, fleet(20, 2, 0), &m));
     assert_eq!(c.phase(), Phase::RollingBack);
-    assert_eq!(weights(&cmds), vec![0.0]);
-    assert_eq!(scales(&cmds), vec![(Version::New, 0)]);
     let r = reports(&cmds);
     assert!(matches!(
         &r[0],
@@ -198,35 +222,24 @@ fn failed_check_rolls_back_at_once() {
             ..
         }
     ));
-    let Report::RollbackTriggered { failures } = &r[1] else {
+    let Report::RollbackTriggered {
+        cause: RollbackCause::Criteria(failures),
+    } = &r[1]
+    else {
         panic!("{r:?}")
     };
     assert_eq!(failures[0].criterion, Criterion::ErrorRate);
     assert!((failures[0].observed - 4.0).abs() < 1e-12);
-    assert_eq!(r[2], Report::Recovered, "stable is within criteria at once");
-    assert_eq!(c.outcome(), None, "not final while canary instances are stopping");
-    c.observe(&obs(10, fleet(20, 0, 2), &m));
-    assert_eq!(c.phase(), Phase::RollingBack);
-    c.observe(&obs(11, fleet(20, 0, 0), &m));
-    assert_eq!(c.phase(), Phase::Failed);
-    assert_eq!(c.outcome(), Some(Outcome::RolledBack));
-}
-
-#[test]
-fn recovery_waits_for_stable_to_meet_criteria() {
-    let mut m = Script {
-        windows: [window(2000, 100), window(250, 10)],
-    };
-    let mut c = validating(&m);
-    let cmds = c.observe(&obs(10, fleet(20, 2, 0), &m));
-    assert!(!reports(&cmds).contains(&Report::Recovered), "stable itself is failing");
-    assert!(cmds.contains(&Command::WakeAt(SimTime::from_secs(20))));
-    c.observe(&obs(15, fleet(20, 0, 0), &m));
-    assert_eq!(c.phase(), Phase::RollingBack, "not final before recovery");
-    m.windows[0] = window(2000, 1);
-    let cmds = c.observe(&obs(20, fleet(20, 0, 0), &m));
-    assert_eq!(reports(&cmds), vec![Report::Recovered]);
-    assert_eq!(c.phase(), Phase::Failed);
+    assert_eq!(
+        aborts(&cmds),
+        vec![Abort {
+            recovery: RecoveryKind::ImmediateSwitch,
+            outcome: Outcome::RolledBack,
+            error_threshold_pct: 1.0,
+            window: SimDuration::from_secs(60),
+        }]
+    );
+    assert!(weights(&cmds).is_empty(), "the supervisor carries out the switch");
 }
 
 #[test]
@@ -257,7 +270,7 @@ fn weight_steps_wait_for_more_canary_instances() {
     assert_eq!(weights(&cmds), vec![20.0]);
     assert!(
         cmds.contains(&Command::WakeAt(SimTime::from_secs(603))),
-        "interval restarts at the new weight"
+        "the pause starts at the new weight"
     );
     assert_eq!(c.weight(), 20.0);
 }
@@ -290,10 +303,10 @@ fn reaching_100_promotes_and_replaces_stable() {
 }
 
 #[test]
-fn initial_weight_of_100_goes_straight_to_promotion() {
+fn no_steps_promotes_at_once() {
     let m = healthy();
     let mut s = spec();
-    s.initial_weight_pct = 100.0;
+    s.steps = vec![];
     let mut c = CanaryController::new(s, 5);
     let cmds = c.start(&obs(0, fleet(5, 0, 0), &m));
     assert_eq!(c.phase(), Phase::Promoting);
@@ -309,21 +322,92 @@ fn canary_not_ready_by_the_deadline_fails() {
     assert!(cmds.is_empty());
     let cmds = c.observe(&obs(600, fleet(20, 1, 0), &m));
     assert_eq!(reports(&cmds), vec![Report::DeadlineExceeded { wanted: 2, ready: 1 }]);
-    assert_eq!(weights(&cmds), vec![0.0]);
-    assert_eq!(scales(&cmds), vec![(Version::New, 0)]);
-    c.observe(&obs(601, fleet(20, 0, 0), &m));
-    assert_eq!(c.phase(), Phase::Failed);
-    assert_eq!(c.outcome(), Some(Outcome::Failed));
+    assert_eq!(aborts(&cmds)[0].outcome, Outcome::Failed);
+    assert_eq!(c.phase(), Phase::RollingBack);
 }
 
 #[test]
-fn final_phases_ignore_observations() {
-    let m = Script {
-        windows: [window(2000, 2), window(250, 10)],
-    };
-    let mut c = validating(&m);
-    c.observe(&obs(10, fleet(20, 2, 0), &m));
-    c.observe(&obs(11, fleet(20, 0, 0), &m));
-    assert_eq!(c.phase(), Phase::Failed);
-    assert!(c.observe(&obs(20, fleet(20, 0, 0), &m)).is_empty());
+fn indefinite_pause_waits_for_the_next_manual_promotion() {
+    let m = healthy();
+    let mut s = spec();
+    s.steps = vec![
+        CanaryStep::SetWeight(20.0),
+        CanaryStep::Pause(None),
+        CanaryStep::SetWeight(50.0),
+        CanaryStep::Pause(None),
+    ];
+    s.manual_promotions = vec![SimDuration::from_secs(100)];
+    let mut c = CanaryController::new(s, 10);
+    c.start(&obs(0, fleet(10, 0, 0), &m));
+    let cmds = c.observe(&obs(0, fleet(10, 2, 0), &m));
+    assert_eq!(weights(&cmds), vec![20.0]);
+    assert!(reports(&cmds).contains(&Report::AwaitingPromotion));
+    assert!(cmds.contains(&Command::WakeAt(SimTime::from_secs(100))));
+    assert!(weights(&c.observe(&obs(99, fleet(10, 2, 0), &m))).is_empty());
+    let cmds = c.observe(&obs(100, fleet(10, 2, 0), &m));
+    assert!(reports(&cmds).contains(&Report::Promoted));
+    assert_eq!(scales(&cmds), vec![(Version::New, 5)]);
+    let cmds = c.observe(&obs(101, fleet(10, 5, 0), &m));
+    assert_eq!(weights(&cmds), vec![50.0]);
+    // No second promotion: it waits for good.
+    assert!(weights(&c.observe(&obs(5000, fleet(10, 5, 0), &m))).is_empty());
+    assert_eq!(c.phase(), Phase::Validating);
+}
+
+#[test]
+fn analysis_step_waits_for_its_checks() {
+    let m = healthy();
+    let mut s = spec();
+    s.steps = vec![
+        CanaryStep::SetWeight(10.0),
+        CanaryStep::Analysis(AnalysisLength::Checks(3)),
+        CanaryStep::SetWeight(30.0),
+    ];
+    let mut c = CanaryController::new(s, 10);
+    c.start(&obs(0, fleet(10, 0, 0), &m));
+    c.observe(&obs(0, fleet(10, 1, 0), &m));
+    assert_eq!(c.weight(), 10.0);
+    c.observe(&obs(10, fleet(10, 1, 0), &m));
+    c.observe(&obs(20, fleet(10, 1, 0), &m));
+    assert_eq!(c.weight(), 10.0, "two checks of three");
+    let cmds = c.observe(&obs(30, fleet(10, 1, 0), &m));
+    assert_eq!(scales(&cmds), vec![(Version::New, 3)], "third check passed: next step");
+}
+
+#[test]
+fn set_canary_scale_decouples_instances_from_weight() {
+    let m = healthy();
+    let mut s = spec();
+    s.steps = vec![
+        CanaryStep::SetCanaryScale(CanaryScale::Replicas(4)),
+        CanaryStep::SetWeight(10.0),
+        CanaryStep::Pause(Some(SimDuration::from_secs(60))),
+    ];
+    let mut c = CanaryController::new(s, 20);
+    let cmds = c.start(&obs(0, fleet(20, 0, 0), &m));
+    assert_eq!(scales(&cmds), vec![(Version::New, 4)]);
+    let cmds = c.observe(&obs(1, fleet(20, 4, 0), &m));
+    assert_eq!(weights(&cmds), vec![10.0], "4 instances take 10%");
+    assert!(scales(&cmds).is_empty());
+}
+
+#[test]
+fn lower_weight_moves_traffic_before_removing_instances() {
+    let m = healthy();
+    let mut s = spec();
+    s.steps = vec![
+        CanaryStep::SetWeight(50.0),
+        CanaryStep::SetWeight(10.0),
+        CanaryStep::Pause(Some(SimDuration::from_secs(60))),
+    ];
+    let mut c = CanaryController::new(s, 10);
+    c.start(&obs(0, fleet(10, 0, 0), &m));
+    let cmds = c.observe(&obs(1, fleet(10, 5, 0), &m));
+    assert_eq!(weights(&cmds), vec![50.0, 10.0]);
+    let pos_w = cmds.iter().position(|c| *c == Command::SetWeight(10.0)).unwrap();
+    let pos_s = cmds
+        .iter()
+        .position(|c| matches!(c, Command::Scale { replicas: 1, .. }))
+        .unwrap();
+    assert!(pos_w < pos_s);
 }

@@ -1,0 +1,95 @@
+//! The chapter's rollback triggers, judged on scraped metrics: pure
+//! functions of metric windows and gauges.
+
+use crate::engine::SimTime;
+use crate::model::metrics::histogram_quantile;
+use crate::model::Version;
+use crate::scenario::{Comparison, CustomMetric, TriggerKind, TriggerScope, TriggerSpec};
+use crate::strategy::MetricsView;
+
+/// A trigger that fired, with the numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Firing {
+    /// `error_rate`, `latency`, `availability`, `custom_metric:<metric>` or `manual`.
+    pub name: String,
+    /// The value seen.
+    pub observed: f64,
+    /// The threshold.
+    pub threshold: f64,
+}
+
+/// Evaluates one trigger at `now`. `cpu_ms_per_request` turns request rates
+/// into CPU utilisation.
+pub fn evaluate_trigger(t: &TriggerSpec, m: &dyn MetricsView, now: SimTime, cpu_ms_per_request: f64) -> Option<Firing> {
+    let stats = |w| match t.scope {
+        TriggerScope::Service => m.window_service(now, w),
+        TriggerScope::New => m.window(Version::New, now, w),
+    };
+    let fire = |name: &str, observed: f64, threshold: f64| Firing {
+        name: name.to_string(),
+        observed,
+        threshold,
+    };
+    match &t.kind {
+        TriggerKind::ErrorRate {
+            threshold_pct,
+            sustained_for,
+        } => {
+            let w = stats(*sustained_for);
+            let rate = w
+                .error_rate_pct()
+                .filter(|_| w.requests >= t.min_request_count.max(1))?;
+            (rate > *threshold_pct).then(|| fire("error_rate", rate, *threshold_pct))
+        }
+        TriggerKind::Latency {
+            threshold,
+            percentile,
+            window,
+        } => {
+            let w = stats(*window);
+            if w.requests < t.min_request_count.max(1) {
+                return None;
+            }
+            let q = histogram_quantile(percentile / 100.0, m.bounds_s(), &w.buckets)?;
+            (q > threshold.as_secs_f64()).then(|| fire("latency", q * 1000.0, threshold.as_millis_f64()))
+        }
+        TriggerKind::Availability { below_pct, window } => {
+            let w = stats(*window);
+            let availability = w
+                .success_rate_pct()
+                .filter(|_| w.requests >= t.min_request_count.max(1))?;
+            (availability < *below_pct).then(|| fire("availability", availability, *below_pct))
+        }
+        TriggerKind::CustomMetric {
+            metric,
+            threshold,
+            comparison,
+            version,
+            window,
+        } => {
+            let g = m.gauges(*version, now);
+            let value = match metric {
+                CustomMetric::CpuUtilizationPct => {
+                    let w = m.window(*version, now, *window);
+                    let rate = w.requests as f64 / window.as_secs_f64();
+                    100.0 * rate * cpu_ms_per_request / 1000.0 / f64::from(g.routable.max(1))
+                }
+                CustomMetric::MemoryMb => g.memory_mb_total / f64::from(g.running.max(1)),
+                CustomMetric::Restarts => {
+                    let before = m.gauges(*version, now.saturating_sub(*window));
+                    (g.restarts - before.restarts.min(g.restarts)) as f64
+                }
+                CustomMetric::InFlightRequests => g.in_flight,
+            };
+            let fires = match comparison {
+                Comparison::Greater => value > *threshold,
+                Comparison::Less => value < *threshold,
+                Comparison::Equal => (value - threshold).abs() < 0.001,
+            };
+            fires.then(|| fire(&format!("custom_metric:{}", metric.as_str()), value, *threshold))
+        }
+        TriggerKind::Manual { at } => {
+            (now >= SimTime::ZERO + *at).then(|| fire("manual", at.as_secs_f64(), at.as_secs_f64()))
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Validation of `[rollback]` (triggers, recovery, verification) and
+//! `[[history]]` (the version to roll back to).
+
+use super::raw::{RawScenario, RawTrigger};
+use super::types::*;
+use super::validate::Checker;
+use crate::engine::SimDuration;
+use crate::model::Version;
+
+const TRIGGER_KINDS: [&str; 5] = ["error_rate", "latency", "availability", "custom_metric", "manual"];
+const METRICS: [&str; 4] = ["cpu_utilization_pct", "memory_mb", "restarts", "in_flight_requests"];
+
+fn trigger_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "error_rate" => &["scope", "min_request_count", "threshold", "sustained_for"],
+        "latency" => &["scope", "min_request_count", "threshold", "percentile", "window"],
+        "availability" => &["scope", "min_request_count", "below_pct", "window"],
+        "custom_metric" => &["metric", "threshold", "comparison", "version", "window"],
+        _ => &["at"],
+    }
+}
+
+/// Validates `[rollback]` and `[[history]]`.
+pub(super) fn validate_rollback(c: &mut Checker, raw: &RawScenario, stable: &str, new: &str) -> RollbackSpec {
+    let rb = raw.rollback.as_ref();
+    let scrape = raw
+        .metrics
+        .as_ref()
+        .and_then(|m| m.scrape_interval.as_ref())
+        .and_then(|s| super::units::parse_duration(s).ok())
+        .unwrap_or(SimDuration::from_secs(10));
+    let recovery = match c.choice(
+        "rollback.recovery",
+        rb.and_then(|r| r.recovery.as_deref()),
+        &["immediate_switch", "blue_green_switch", "rolling_rollback"],
+    ) {
+        Some("blue_green_switch") => RecoveryKind::BlueGreenSwitch,
+        Some("rolling_rollback") => RecoveryKind::RollingRollback {
+            batch_size: c.count(
+                "rollback.recovery_batch_size",
+                rb.and_then(|r| r.recovery_batch_size),
+                1,
+                1,
+                10_000,
+            ) as u32,
+        },
+        _ => RecoveryKind::ImmediateSwitch,
+    };
+    if rb.is_some_and(|r| r.recovery_batch_size.is_some()) && !matches!(recovery, RecoveryKind::RollingRollback { .. })
+    {
+        c.fail(
+            "rollback.recovery_batch_size",
+            "applies only to recovery = \"rolling_rollback\"",
+            "remove it, or set recovery = \"rolling_rollback\"",
+        );
+    }
+    if recovery == RecoveryKind::BlueGreenSwitch {
+        if let Some(kind) = raw.strategy.as_ref().and_then(|s| s.kind.as_deref()) {
+            if kind == "rolling" || kind == "recreate" {
+                c.fail(
+                    "rollback.recovery",
+                    format!("blue_green_switch needs the previous fleet, which kind = \"{kind}\" removes during the rollout"),
+                    "\"immediate_switch\" or \"rolling_rollback\"",
+                );
+            }
+        }
+    }
+    let triggers: Vec<TriggerSpec> = rb
+        .and_then(|r| r.triggers.as_ref())
+        .map(|list| {
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, t)| trigger(c, i, t, scrape))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    // History: the version to roll back to is the last successful one, and
+    // it must be the version the fleet runs before the rollout.
+    let history: Vec<DeploymentRecord> = match &raw.history {
+        None => vec![DeploymentRecord {
+            version: stable.to_string(),
+            success: true,
+        }],
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                if r.version.is_none() {
+                    c.fail(&format!("history[{i}].version"), "is required", "a version label");
+                }
+                DeploymentRecord {
+                    version: r.version.clone().unwrap_or_default(),
+                    success: r.success.unwrap_or(true),
+                }
+            })
+            .collect(),
+    };
+    let rollback_to = history.iter().rev().find(|r| r.success).map(|r| r.version.clone());
+    let rollback_to = match rollback_to {
+        None => {
+            c.fail(
+                "history",
+                "has no successful deployment, so there is no previous version to roll back to",
+                "a history whose last successful entry is the stable version",
+            );
+            stable.to_string()
+        }
+        Some(v) if v == new => {
+            c.fail(
+                "history",
+                format!("the last successful version is \"{v}\", the release itself"),
+                "the stable version",
+            );
+            v
+        }
+        Some(v) if v != stable => {
+            c.fail(
+                "history",
+                format!("the last successful version is \"{v}\", but the fleet runs \"{stable}\" before the rollout"),
+                format!("a history whose last successful entry is \"{stable}\""),
+            );
+            v
+        }
+        Some(v) => v,
+    };
+
+    RollbackSpec {
+        triggers,
+        evaluate_interval: c.positive_duration(
+            "rollback.evaluate_interval",
+            rb.and_then(|r| r.evaluate_interval.as_ref()),
+            SimDuration::from_secs(30),
+        ),
+        post_deploy_monitoring: c.duration(
+            "rollback.post_deploy_monitoring",
+            rb.and_then(|r| r.post_deploy_monitoring.as_ref()),
+            SimDuration::from_secs(3600),
+        ),
+        recovery,
+        verification_window: c.positive_duration(
+            "rollback.verification_window",
+            rb.and_then(|r| r.verification_window.as_ref()),
+            SimDuration::from_secs(300),
+        ),
+        rollback_to,
+    }
+}
+
+fn trigger(c: &mut Checker, i: usize, t: &RawTrigger, scrape: SimDuration) -> Option<TriggerSpec> {
+    let path = format!("rollback.triggers[{i}]");
+    let kind = match t.kind.as_deref() {
+        None => {
+            c.fail(&format!("{path}.kind"), "is required", TRIGGER_KINDS.join(", "));
+            return None;
+        }
+        k => c.choice(&format!("{path}.kind"), k, &TRIGGER_KINDS)?,
+    };
+    let present = [
+        ("scope", t.scope.is_some()),
+        ("min_request_count", t.min_request_count.is_some()),
+        ("threshold", t.threshold.is_some()),
+        ("sustained_for", t.sustained_for.is_some()),
+        ("percentile", t.percentile.is_some()),
+        ("window", t.window.is_some()),
+        ("below_pct", t.below_pct.is_some()),
+        ("metric", t.metric.is_some()),
+        ("comparison", t.comparison.is_some()),
+        ("version", t.version.is_some()),
+        ("at", t.at.is_some()),
+    ];
+    let allowed = trigger_fields(kind);
+    let mut ok = true;
+    for (field, set) in present {
+        if set && !allowed.contains(&field) {
+            c.fail(
+                &format!("{path}.{field}"),
+                format!("does not apply to kind = \"{kind}\""),
+                format!("for kind = \"{kind}\": kind, {}", allowed.join(", ")),
+            );
+            ok = false;
+        }
+    }
+    let window = |c: &mut Checker, field: &str, raw: Option<&String>| {
+        let w = c.positive_duration(&format!("{path}.{field}"), raw, SimDuration::from_secs(60));
+        if w < scrape {
+            c.fail(
+                &format!("{path}.{field}"),
+                format!("{w} is shorter than metrics.scrape_interval ({scrape}): the window could hold no scrape"),
+                "a window at least as long as the scrape interval",
+            );
+        }
+        w
+    };
+    let scope = match c.choice(&format!("{path}.scope"), t.scope.as_deref(), &["service", "new"]) {
+        Some("new") => TriggerScope::New,
+        _ => TriggerScope::Service,
+    };
+    let min_request_count = c.count(
+        &format!("{path}.min_request_count"),
+        t.min_request_count,
+        1,
+        0,
+        1_000_000_000,
+    ) as u64;
+    let required = |c: &mut Checker, field: &str, is_set: bool, allowed: &str| {
+        if !is_set {
+            c.fail(
+                &format!("{path}.{field}"),
+                format!("kind = \"{kind}\" needs `{field}`"),
+                allowed,
+            );
+        }
+        is_set
+    };
+    let number_threshold = |c: &mut Checker, allowed: &str| -> Option<f64> {
+        match &t.threshold {
+            Some(toml::Value::Integer(v)) => Some(*v as f64),
+            Some(toml::Value::Float(v)) if v.is_finite() => Some(*v),
+            Some(other) => {
+                c.fail(
+                    &format!("{path}.threshold"),
+                    format!("{other} is not a number"),
+                    allowed,
+                );
+                None
+            }
+            None => None,
+        }
+    };
+    let kind_spec = match kind {
+        "error_rate" => {
+            required(
+                c,
+                "threshold",
+                t.threshold.is_some(),
+                "a percentage, e.g. threshold = 1",
+            );
+            let threshold_pct = number_threshold(c, "a number from 0 to 100")
+                .map(|v| c.pct(&format!("{path}.threshold"), Some(v), 1.0));
+            TriggerKind::ErrorRate {
+                threshold_pct: threshold_pct.unwrap_or(1.0),
+                sustained_for: window(c, "sustained_for", t.sustained_for.as_ref()),
+            }
+        }
+        "latency" => {
+            let threshold = match &t.threshold {
+                Some(toml::Value::String(s)) => {
+                    c.positive_duration(&format!("{path}.threshold"), Some(s), SimDuration::from_secs(1))
+                }
+                Some(other) => {
+                    c.fail(
+                        &format!("{path}.threshold"),
+                        format!("{other} is not a duration string"),
+                        "a duration such as \"500ms\"",
+                    );
+                    SimDuration::from_secs(1)
+                }
+                None => {
+                    required(c, "threshold", false, "a duration such as \"500ms\"");
+                    SimDuration::from_secs(1)
+                }
+            };
+            let percentile = c.number(&format!("{path}.percentile"), t.percentile, 99.0, 1.0, 99.99);
+            TriggerKind::Latency {
+                threshold,
+                percentile,
+                window: window(c, "window", t.window.as_ref()),
+            }
+        }
+        "availability" => {
+            required(
+                c,
+                "below_pct",
+                t.below_pct.is_some(),
+                "a percentage, e.g. below_pct = 99",
+            );
+            TriggerKind::Availability {
+                below_pct: c.pct(&format!("{path}.below_pct"), t.below_pct, 99.0),
+                window: window(c, "window", t.window.as_ref()),
+            }
+        }
+        "custom_metric" => {
+            required(c, "metric", t.metric.is_some(), &METRICS.join(", "));
+            required(c, "threshold", t.threshold.is_some(), "a number");
+            let metric = match c.choice(&format!("{path}.metric"), t.metric.as_deref(), &METRICS) {
+                Some("cpu_utilization_pct") => CustomMetric::CpuUtilizationPct,
+                Some("memory_mb") => CustomMetric::MemoryMb,
+                Some("restarts") => CustomMetric::Restarts,
+                _ => CustomMetric::InFlightRequests,
+            };
+            let comparison = match c.choice(
+                &format!("{path}.comparison"),
+                t.comparison.as_deref(),
+                &["greater", "less", "equal"],
+            ) {
+                Some("less") => Comparison::Less,
+                Some("equal") => Comparison::Equal,
+                _ => Comparison::Greater,
+            };
+            let version = match c.choice(&format!("{path}.version"), t.version.as_deref(), &["new", "stable"]) {
+                Some("stable") => Version::Stable,
+                _ => Version::New,
+            };
+            TriggerKind::CustomMetric {
+                metric,
+                threshold: number_threshold(c, "a number").unwrap_or(0.0),
+                comparison,
+                version,
+                window: window(c, "window", t.window.as_ref()),
+            }
+        }
+        _ => {
+            required(c, "at", t.at.is_some(), "a time since t = 0, e.g. at = \"12m\"");
+            TriggerKind::Manual {
+                at: c.duration(&format!("{path}.at"), t.at.as_ref(), SimDuration::ZERO),
+            }
+        }
+    };
+    ok.then_some(TriggerSpec {
+        kind: kind_spec,
+        scope,
+        min_request_count,
+    })
+}

@@ -1,0 +1,197 @@
+//! Recovery: returning the fleet and its traffic to the previous version
+//! after an abort, as the chapter's recovery strategies do.
+//!
+//! - `immediate_switch`: make sure a full previous-version fleet runs (it is
+//!   re-created if the rollout already removed it), then move all traffic to
+//!   it at once and stop the new instances.
+//! - `blue_green_switch`: switch back to the previous fleet, which must still
+//!   be running; when it is not, fall back to `immediate_switch` and say so.
+//! - `rolling_rollback`: add previous-version instances `batch_size` at a
+//!   time and remove as many new ones once they are ready, with traffic
+//!   following the instance counts.
+//!
+//! Recovered (the end of TTR) means all traffic is on the previous version
+//! and its error rate over the window is not above the threshold.
+
+use super::{Command, Observation, Outcome, Report};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{InstanceStatus, Version};
+use crate::scenario::RecoveryKind;
+
+/// Longest wait for previous-version instances before switching anyway.
+const STABLE_WAIT: SimDuration = SimDuration::from_secs(600);
+
+#[derive(Clone, Debug, PartialEq)]
+enum Stage {
+    Start,
+    WaitStable { deadline: SimTime },
+    Batch { stable_target: u32, deadline: SimTime },
+    Draining,
+}
+
+/// One recovery in progress.
+#[derive(Clone, Debug)]
+pub struct Recovery {
+    kind: RecoveryKind,
+    fleet_size: u32,
+    outcome: Outcome,
+    error_threshold_pct: f64,
+    window: SimDuration,
+    poll: SimDuration,
+    stage: Stage,
+    switched_at: Option<SimTime>,
+    recovered: bool,
+}
+
+fn live(obs: &Observation, v: Version) -> u32 {
+    let f = obs.of(v);
+    f.active() - f.count(InstanceStatus::Stopping)
+}
+
+impl Recovery {
+    /// A recovery of `kind` for a fleet of `fleet_size`; `outcome` is what
+    /// the rollout ends as; recovery needs the previous version's error rate
+    /// over `window` at most `error_threshold_pct`; `poll` is how often it
+    /// looks again while waiting.
+    pub fn new(
+        kind: RecoveryKind,
+        fleet_size: u32,
+        outcome: Outcome,
+        error_threshold_pct: f64,
+        window: SimDuration,
+        poll: SimDuration,
+    ) -> Self {
+        Recovery {
+            kind,
+            fleet_size,
+            outcome,
+            error_threshold_pct,
+            window,
+            poll,
+            stage: Stage::Start,
+            switched_at: None,
+            recovered: false,
+        }
+    }
+
+    /// How the rollout ends.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    /// When all traffic went back to the previous version.
+    pub fn switched_at(&self) -> Option<SimTime> {
+        self.switched_at
+    }
+
+    /// Traffic is back, the new instances are gone, and (for a rollback)
+    /// the previous version is within the threshold.
+    pub fn is_done(&self, obs: &Observation) -> bool {
+        self.switched_at.is_some()
+            && obs.of(Version::New).active() == 0
+            && (self.recovered || self.outcome == Outcome::Failed)
+    }
+
+    fn switch(&mut self, obs: &Observation, out: &mut Vec<Command>) {
+        out.push(Command::SetWeight(0.0));
+        out.push(Command::Scale {
+            version: Version::New,
+            replicas: 0,
+        });
+        self.switched_at = Some(obs.now);
+        self.stage = Stage::Draining;
+    }
+
+    /// Advances the recovery on an observation.
+    pub fn step(&mut self, obs: &Observation) -> Vec<Command> {
+        let mut out = Vec::new();
+        let n = self.fleet_size;
+        if self.stage == Stage::Start {
+            if self.kind == RecoveryKind::BlueGreenSwitch && obs.of(Version::Stable).routable < n {
+                out.push(Command::Report(Report::RecoveryFallback {
+                    wanted: self.kind,
+                    used: RecoveryKind::ImmediateSwitch,
+                }));
+                self.kind = RecoveryKind::ImmediateSwitch;
+            }
+            out.push(Command::Report(Report::RecoveryStarted { kind: self.kind }));
+            match self.kind {
+                RecoveryKind::ImmediateSwitch | RecoveryKind::BlueGreenSwitch => {
+                    out.push(Command::Scale {
+                        version: Version::Stable,
+                        replicas: n,
+                    });
+                    self.stage = Stage::WaitStable {
+                        deadline: obs.now + STABLE_WAIT,
+                    };
+                }
+                RecoveryKind::RollingRollback { batch_size } => {
+                    out.push(Command::RouteByInstance);
+                    let target = (live(obs, Version::Stable).max(obs.of(Version::Stable).routable) + batch_size).min(n);
+                    out.push(Command::Scale {
+                        version: Version::Stable,
+                        replicas: target,
+                    });
+                    self.stage = Stage::Batch {
+                        stable_target: target,
+                        deadline: obs.now + STABLE_WAIT,
+                    };
+                }
+            }
+        }
+        match self.stage.clone() {
+            Stage::WaitStable { deadline } => {
+                if obs.of(Version::Stable).routable >= n || obs.now >= deadline {
+                    self.switch(obs, &mut out);
+                } else {
+                    out.push(Command::WakeAt(obs.now + self.poll));
+                }
+            }
+            Stage::Batch {
+                stable_target,
+                deadline,
+            } => {
+                if obs.of(Version::Stable).routable >= stable_target || obs.now >= deadline {
+                    if stable_target >= n {
+                        self.switch(obs, &mut out);
+                    } else {
+                        let keep_new = live(obs, Version::New).min(n - stable_target);
+                        out.push(Command::Scale {
+                            version: Version::New,
+                            replicas: keep_new,
+                        });
+                        let batch = match self.kind {
+                            RecoveryKind::RollingRollback { batch_size } => batch_size,
+                            _ => n,
+                        };
+                        let next = (stable_target + batch).min(n);
+                        out.push(Command::Scale {
+                            version: Version::Stable,
+                            replicas: next,
+                        });
+                        self.stage = Stage::Batch {
+                            stable_target: next,
+                            deadline: obs.now + STABLE_WAIT,
+                        };
+                        out.push(Command::WakeAt(obs.now + self.poll));
+                    }
+                } else {
+                    out.push(Command::WakeAt(obs.now + self.poll));
+                }
+            }
+            Stage::Start | Stage::Draining => {}
+        }
+        if self.switched_at.is_some() && !self.recovered {
+            let stable = obs.metrics.window(Version::Stable, obs.now, self.window);
+            if stable.error_rate_pct().is_none_or(|e| e <= self.error_threshold_pct) {
+                self.recovered = true;
+                if self.outcome == Outcome::RolledBack {
+                    out.push(Command::Report(Report::Recovered));
+                }
+            } else {
+                out.push(Command::WakeAt(obs.now + self.poll));
+            }
+        }
+        out
+    }
+}
