@@ -98,11 +98,13 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Time to detect: from the first request to the new version (or the
-    /// rollout start if none was sent) to the trigger.
+    /// Time to detect: from the first request to the new version to the
+    /// trigger; from the rollout start when the trigger came before any such
+    /// request (the harm then began with the rollout itself, e.g. an outage).
     pub fn ttd(&self) -> Option<SimDuration> {
-        let from = self.first_exposure.unwrap_or(self.rollout_started);
-        self.triggered_at.map(|t| t - from)
+        let t = self.triggered_at?;
+        let from = self.first_exposure.filter(|&f| f <= t).unwrap_or(self.rollout_started);
+        Some(t - from)
     }
 
     /// Time to recover: trigger to confirmed recovery.

@@ -229,7 +229,7 @@ impl Loop<'_> {
     }
 
     fn notify_controller(&mut self, now: SimTime) {
-        if !self.started || self.controller.phase().is_terminal() {
+        if !self.started || self.controller.finished() {
             return;
         }
         let fleet = self.world.fleet_view();

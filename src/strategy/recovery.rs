@@ -127,6 +127,15 @@ impl Recovery {
                 }
                 RecoveryKind::RollingRollback { batch_size } => {
                     out.push(Command::RouteByInstance);
+                    // New instances still starting are cancelled: a rollback
+                    // brings up no more of the version it is leaving.
+                    let serving_new = obs.of(Version::New).routable.min(live(obs, Version::New));
+                    if serving_new < live(obs, Version::New) {
+                        out.push(Command::Scale {
+                            version: Version::New,
+                            replicas: serving_new,
+                        });
+                    }
                     let target = (live(obs, Version::Stable).max(obs.of(Version::Stable).routable) + batch_size).min(n);
                     out.push(Command::Scale {
                         version: Version::Stable,
