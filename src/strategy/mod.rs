@@ -3,12 +3,22 @@
 //! so its logic is tested by scripting observations by hand.
 
 pub mod blue_green;
+#[cfg(test)]
+mod blue_green_tests;
 pub mod canary;
 pub mod none;
 pub mod recovery;
 pub mod recreate;
+#[cfg(test)]
+mod recreate_tests;
 pub mod rolling;
+#[cfg(test)]
+mod rolling_tests;
 pub mod supervisor;
+#[cfg(test)]
+mod supervisor_tests;
+#[cfg(test)]
+mod testkit;
 
 use crate::analysis::{CriterionFailure, Verdict};
 use crate::engine::{SimDuration, SimTime};

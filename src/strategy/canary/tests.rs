@@ -4,50 +4,12 @@
 use super::*;
 use crate::analysis::{Criterion, Verdict};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::metrics::Gauges;
-use crate::model::{InstanceStatus, Version, WindowStats};
+use crate::model::{InstanceStatus, Version};
 use crate::scenario::{
     shorthand_steps, AnalysisLength, CanaryScale, CanarySpec, CanaryStep, RecoveryKind, SuccessCriteria,
 };
-use crate::strategy::{
-    Abort, Command, Controller, MetricsView, Observation, Outcome, Phase, Report, RollbackCause, VersionFleet,
-};
-
-/// Metric windows set by the test, per version.
-struct Script {
-    windows: [WindowStats; 2],
-}
-
-impl MetricsView for Script {
-    fn window(&self, version: Version, _end: SimTime, _window: SimDuration) -> WindowStats {
-        self.windows[version.index()].clone()
-    }
-    fn window_service(&self, _end: SimTime, _window: SimDuration) -> WindowStats {
-        let (a, b) = (&self.windows[0], &self.windows[1]);
-        window(a.requests + b.requests, a.errors + b.errors)
-    }
-    fn gauges(&self, _version: Version, _t: SimTime) -> Gauges {
-        Gauges::default()
-    }
-    fn bounds_s(&self) -> &[f64] {
-        &[0.1, 1.0]
-    }
-}
-
-fn window(requests: u64, errors: u64) -> WindowStats {
-    WindowStats {
-        requests,
-        errors,
-        buckets: vec![],
-        p99_s: Some(0.1),
-    }
-}
-
-fn healthy() -> Script {
-    Script {
-        windows: [window(2000, 2), window(300, 0)],
-    }
-}
+use crate::strategy::testkit::*;
+use crate::strategy::{Abort, Command, Controller, Outcome, Phase, Report, RollbackCause};
 
 fn spec() -> CanarySpec {
     CanarySpec {
@@ -64,57 +26,6 @@ fn spec() -> CanarySpec {
             evaluation_window: SimDuration::from_secs(60),
         },
     }
-}
-
-/// A fleet with `stable_running` and `new_ready` routable instances, plus
-/// `stopping` new instances.
-fn fleet(stable_running: u32, new_ready: u32, new_stopping: u32) -> [VersionFleet; 2] {
-    let mut f = [VersionFleet::default(); 2];
-    f[0].by_status[InstanceStatus::Running as usize] = stable_running;
-    f[0].routable = stable_running;
-    f[1].by_status[InstanceStatus::Running as usize] = new_ready;
-    f[1].by_status[InstanceStatus::Stopping as usize] = new_stopping;
-    f[1].routable = new_ready;
-    f
-}
-
-fn obs<'a>(t: u64, f: [VersionFleet; 2], m: &'a Script) -> Observation<'a> {
-    Observation {
-        now: SimTime::from_secs(t),
-        weight_pct: 0.0,
-        fleet: f,
-        metrics: m,
-    }
-}
-
-fn weights(cmds: &[Command]) -> Vec<f64> {
-    cmds.iter()
-        .filter_map(|c| if let Command::SetWeight(w) = c { Some(*w) } else { None })
-        .collect()
-}
-
-fn scales(cmds: &[Command]) -> Vec<(Version, u32)> {
-    cmds.iter()
-        .filter_map(|c| {
-            if let Command::Scale { version, replicas } = c {
-                Some((*version, *replicas))
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-fn reports(cmds: &[Command]) -> Vec<Report> {
-    cmds.iter()
-        .filter_map(|c| {
-            if let Command::Report(r) = c {
-                Some(r.clone())
-            } else {
-                None
-            }
-        })
-        .collect()
 }
 
 /// A controller that has started and set its initial weight at t = 0.
@@ -192,18 +103,6 @@ fn no_check_between_check_times() {
     let mut c = validating(&m);
     let cmds = c.observe(&obs(5, fleet(20, 2, 0), &m));
     assert!(reports(&cmds).is_empty());
-}
-
-fn aborts(cmds: &[Command]) -> Vec<Abort> {
-    cmds.iter()
-        .filter_map(|c| {
-            if let Command::Abort(a) = c {
-                Some(a.clone())
-            } else {
-                None
-            }
-        })
-        .collect()
 }
 
 #[test]
