@@ -104,6 +104,19 @@ impl InvariantChecker {
                 ),
             );
         }
+        // The incremental counts and routing table match a full recount.
+        let mut recount = [crate::strategy::VersionFleet::default(); 2];
+        for inst in world.instances() {
+            let c = &mut recount[inst.version.index()];
+            c.by_status[inst.status as usize] += 1;
+            c.routable += u32::from(inst.is_routable());
+        }
+        if recount != world.fleet_view() {
+            return fail(
+                "fleet_counts_current",
+                format!("counted {recount:?}, kept {:?}", world.fleet_view()),
+            );
+        }
         for v in Version::ALL {
             for id in world.routable(v) {
                 let inst = &world.instances()[id.0 as usize];

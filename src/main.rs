@@ -144,6 +144,14 @@ fn run_command(
         };
     }
     let seed = seed.unwrap_or(scenario.seed);
+    let dir = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
+    if dir.exists() && !dir.is_dir() {
+        eprintln!(
+            "error: --out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
+            dir.display()
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let defaults = RunOptions::default();
     let opts = RunOptions {
         check_invariants: check_invariants || defaults.check_invariants,
@@ -161,7 +169,6 @@ fn run_command(
             return ExitCode::from(EXIT_RUN_FAILED);
         }
     };
-    let dir = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     let files = [
         ("summary.csv", summary_csv(&result.summary)),
         ("timeline.csv", timeline_csv(&result.timeline)),

@@ -112,15 +112,26 @@ impl Sub for SimTime {
 }
 
 impl fmt::Display for SimTime {
-    /// Seconds with millisecond precision, e.g. `12.345s`.
+    /// Seconds, e.g. `12.345s`; microseconds shown when there are any.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}s", format_secs(self.0))
+        write!(f, "{}s", format_secs_exact(self.0))
     }
 }
 
 impl fmt::Display for SimDuration {
+    /// Seconds, e.g. `0.250s`; microseconds shown when there are any.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}s", format_secs(self.0))
+        write!(f, "{}s", format_secs_exact(self.0))
+    }
+}
+
+/// Seconds with three decimals, or six when the value is not a whole
+/// number of milliseconds (so `400us` never reads as `0.000s`).
+pub fn format_secs_exact(micros: u64) -> String {
+    if micros % 1000 == 0 {
+        format_secs(micros)
+    } else {
+        format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
     }
 }
 
@@ -141,6 +152,12 @@ mod tests {
         assert_eq!(format_secs(1_234_567), "1.235");
         assert_eq!(format_secs(999_499), "0.999");
         assert_eq!(format_secs(999_500), "1.000");
+    }
+
+    #[test]
+    fn display_keeps_microseconds() {
+        assert_eq!(SimDuration(400).to_string(), "0.000400s");
+        assert_eq!(SimDuration::from_millis(1500).to_string(), "1.500s");
     }
 
     #[test]

@@ -128,7 +128,8 @@ pub struct MetricsStore {
     live: [Counters; 2],
     instance_live: Vec<Counters>,
     scrapes: Vec<Scrape>,
-    instance_scrapes: Vec<Vec<(SimTime, Counters)>>,
+    instance_scrapes: Vec<std::collections::VecDeque<(SimTime, Counters)>>,
+    instance_retention: usize,
 }
 
 impl MetricsStore {
@@ -142,6 +143,7 @@ impl MetricsStore {
             instance_live: Vec::new(),
             scrapes: Vec::new(),
             instance_scrapes: Vec::new(),
+            instance_retention: usize::MAX,
         }
     }
 
@@ -160,12 +162,18 @@ impl MetricsStore {
         self.bounds_s.partition_point(|&b| b < latency_s)
     }
 
+    /// Keeps only the latest `samples` scrapes of each instance: enough for
+    /// the longest query window, and memory that does not grow with the run.
+    pub fn set_instance_retention(&mut self, samples: usize) {
+        self.instance_retention = samples.max(2);
+    }
+
     /// Makes room for instance `id`'s counters.
     pub fn add_instance(&mut self, id: InstanceId) {
         let n = self.n_buckets();
         while self.instance_live.len() <= id.0 as usize {
             self.instance_live.push(Counters::zero(n));
-            self.instance_scrapes.push(Vec::new());
+            self.instance_scrapes.push(std::collections::VecDeque::new());
         }
     }
 
@@ -226,13 +234,17 @@ impl MetricsStore {
         });
         for id in instances {
             let c = self.instance_live[id.0 as usize].clone();
-            self.instance_scrapes[id.0 as usize].push((t, c));
+            let series = &mut self.instance_scrapes[id.0 as usize];
+            while series.len() >= self.instance_retention {
+                series.pop_front();
+            }
+            series.push_back((t, c));
         }
     }
 
-    /// Scraped samples of one instance, oldest first.
-    pub fn instance_series(&self, id: InstanceId) -> &[(SimTime, Counters)] {
-        &self.instance_scrapes[id.0 as usize]
+    /// The retained scraped samples of one instance, oldest first.
+    pub fn instance_series(&self, id: InstanceId) -> impl Iterator<Item = &(SimTime, Counters)> {
+        self.instance_scrapes[id.0 as usize].iter()
     }
 
     /// The last scrape at or before `t`, if any.
@@ -338,6 +350,10 @@ mod tests {
                 .error_rate_pct(),
             None
         );
-        assert_eq!(m.instance_series(id).len(), 3);
+        assert_eq!(m.instance_series(id).count(), 3);
+        m.set_instance_retention(2);
+        m.scrape(SimTime::from_secs(30), Default::default(), std::iter::once(id));
+        let kept: Vec<SimTime> = m.instance_series(id).map(|(t, _)| *t).collect();
+        assert_eq!(kept, vec![SimTime::from_secs(20), SimTime::from_secs(30)]);
     }
 }

@@ -58,6 +58,9 @@ pub enum WorldEvent {
     StopDone(InstanceId),
     /// A health probe of an instance.
     Probe(InstanceId),
+    /// The fleet of a version is brought back to its desired size (after a
+    /// crash-loop backoff).
+    Reconcile(Version),
 }
 
 /// A change in the world worth recording.
@@ -226,10 +229,14 @@ pub struct World {
     desired: [u32; 2],
     ordinals: [u32; 2],
     routable: [Vec<InstanceId>; 2],
+    /// Instance counts by version and status, kept up to date on every
+    /// change so observing the fleet never scans it.
+    status_counts: [VersionFleet; 2],
     routing: Routing,
     weight_set_at: SimTime,
     in_flight: [u64; 2],
     restarts: [u64; 2],
+    failure_streak: [u32; 2],
     memory_mb: f64,
     memory_leak_mb_per_s: [f64; 2],
     /// Scraped and live metrics.
@@ -247,7 +254,9 @@ impl World {
     /// fleet running and healthy, no traffic on the new version. Call
     /// [`World::start`] to schedule its first events.
     pub fn new(scenario: &Scenario, streams: Streams) -> Self {
-        let metrics = MetricsStore::new(&scenario.metrics.buckets);
+        let mut metrics = MetricsStore::new(&scenario.metrics.buckets);
+        let scrape = scenario.metrics.scrape_interval.0.max(1);
+        metrics.set_instance_retention((scenario.longest_window().0 / scrape) as usize + 2);
         let slo = scenario.traffic.latency_slo.map(|d| d.as_secs_f64());
         let versions = [scenario.stable.clone(), scenario.release.new.clone()];
         let buckets = [
@@ -273,10 +282,12 @@ impl World {
             desired: [0, 0],
             ordinals: [0, 0],
             routable: [Vec::new(), Vec::new()],
+            status_counts: [VersionFleet::default(), VersionFleet::default()],
             routing: Routing::Weighted(0.0),
             weight_set_at: SimTime::ZERO,
             in_flight: [0, 0],
             restarts: [0, 0],
+            failure_streak: [0, 0],
             memory_mb: scenario.fleet.memory_mb,
             memory_leak_mb_per_s: [0.0, scenario.release.new.memory_leak_mb_per_hour / 3600.0],
             metrics,
@@ -362,11 +373,9 @@ impl World {
 
     /// Instance counts by version and status.
     pub fn fleet_view(&self) -> [VersionFleet; 2] {
-        let mut view = [VersionFleet::default(), VersionFleet::default()];
-        for inst in &self.instances {
-            let v = &mut view[inst.version.index()];
-            v.by_status[inst.status as usize] += 1;
-            v.routable += u32::from(inst.is_routable());
+        let mut view = self.status_counts;
+        for v in Version::ALL {
+            view[v.index()].routable = self.routable[v.index()].len() as u32;
         }
         view
     }
@@ -378,6 +387,7 @@ impl World {
     fn add_instance(&mut self, version: Version, status: InstanceStatus) -> InstanceId {
         let id = InstanceId(self.instances.len() as u32);
         self.ordinals[version.index()] += 1;
+        self.status_counts[version.index()].by_status[status as usize] += 1;
         self.instances.push(Instance {
             id,
             version,
@@ -405,6 +415,20 @@ impl World {
         }
     }
 
+    /// Keeps the routing table (sorted by id) in step with one instance,
+    /// without rescanning the fleet: health flaps in a large fleet stay cheap.
+    fn update_routable(&mut self, id: InstanceId) {
+        let inst = &self.instances[id.0 as usize];
+        let list = &mut self.routable[inst.version.index()];
+        match (list.binary_search(&id), inst.is_routable()) {
+            (Err(pos), true) => list.insert(pos, id),
+            (Ok(pos), false) => {
+                list.remove(pos);
+            }
+            _ => {}
+        }
+    }
+
     fn set_status(&mut self, id: InstanceId, to: InstanceStatus) {
         let inst = &mut self.instances[id.0 as usize];
         let from = inst.status;
@@ -412,6 +436,9 @@ impl World {
             return;
         }
         inst.status = to;
+        let counts = &mut self.status_counts[inst.version.index()].by_status;
+        counts[from as usize] -= 1;
+        counts[to as usize] += 1;
         self.changes.push(WorldChange::Status {
             id,
             version: inst.version,
@@ -419,7 +446,7 @@ impl World {
             from,
             to,
         });
-        self.refresh_routable();
+        self.update_routable(id);
     }
 
     fn set_health(&mut self, id: InstanceId, to: HealthStatus) {
@@ -436,7 +463,7 @@ impl World {
             from,
             to,
         });
-        self.refresh_routable();
+        self.update_routable(id);
     }
 
     /// Sets the new version's traffic share (clamped to 0..=100) and routes
@@ -585,6 +612,7 @@ impl World {
                 }
             }
             WorldEvent::Probe(id) => self.on_probe(now, id),
+            WorldEvent::Reconcile(version) => self.reconcile(now, version),
         }
     }
 
@@ -600,9 +628,15 @@ impl World {
         if u < self.versions[version.index()].boot_failure_prob {
             self.restarts[version.index()] += 1;
             self.set_status(id, InstanceStatus::Failed);
-            self.reconcile(now, version);
+            // The replacement waits out a crash-loop backoff (10 s doubling to
+            // 5 min, as Kubernetes does), so failures take simulated time.
+            let streak = &mut self.failure_streak[version.index()];
+            *streak = (*streak + 1).min(6);
+            let backoff = SimDuration::from_secs((10u64 << (*streak - 1)).min(300));
+            self.schedule(now + backoff, lanes::WORLD, WorldEvent::Reconcile(version));
             return;
         }
+        self.failure_streak[version.index()] = 0;
         self.instances[id.0 as usize].running_since = Some(now);
         self.set_status(id, InstanceStatus::Running);
         if self.health.start_healthy {
@@ -614,7 +648,7 @@ impl World {
                 from: HealthStatus::Unknown,
                 to: HealthStatus::Healthy,
             });
-            self.refresh_routable();
+            self.update_routable(id);
         }
         self.schedule(now + self.health.initial_delay, lanes::WORLD, WorldEvent::Probe(id));
     }
@@ -654,6 +688,9 @@ impl World {
     fn schedule_next_arrival(&mut self, now: SimTime) {
         if let Some(exp) = self.interarrival {
             let gap = exp.sample(&mut self.streams.arrivals);
+            if !gap.is_finite() || gap > 1e12 {
+                return; // a rate so low that no request ever comes
+            }
             self.schedule(
                 now + SimDuration::from_secs_f64(gap).max(SimDuration(1)),
                 lanes::WORLD,

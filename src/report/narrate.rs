@@ -349,6 +349,12 @@ pub fn summary_text(s: &Summary) -> String {
         out.push_str(&format!(" after {}s", format_secs(d.0)));
     }
     out.push('\n');
+    if !s.final_phase.is_terminal() && s.outcome.is_some() {
+        out.push_str(&format!(
+            "  note:               the run ended (simulation.max_duration) in phase {} before the rollout finished\n",
+            s.final_phase.as_str()
+        ));
+    }
     if let Some(cause) = &s.trigger {
         let when = if s.rolled_back_after_completion() {
             " (after completion)"

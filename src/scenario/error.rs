@@ -38,8 +38,9 @@ pub struct ScenarioError {
     pub column: Option<usize>,
     /// The field, problem and allowed values.
     pub field: FieldError,
-    /// The offending source line, for a caret display.
-    pub source_line: Option<String>,
+    /// The offending source line (or a window of a long one) and the
+    /// character index in it to put the caret under.
+    pub source_line: Option<(String, usize)>,
 }
 
 impl ScenarioError {
@@ -61,7 +62,7 @@ impl ScenarioError {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        let source_line = text[line_start..].lines().next().map(str::to_string);
+        let source_line = text[line_start..].lines().next().map(|l| excerpt(l, column));
         ScenarioError {
             file: file.into(),
             line: Some(line),
@@ -70,6 +71,24 @@ impl ScenarioError {
             source_line,
         }
     }
+}
+
+/// Longest source excerpt shown under an error.
+const EXCERPT_CHARS: usize = 120;
+
+/// The line as shown under an error: a window around the column when the
+/// line is long, and the marker `…` where it was cut.
+fn excerpt(line: &str, column: usize) -> (String, usize) {
+    let n = line.chars().count();
+    let at = column.saturating_sub(1);
+    if n <= EXCERPT_CHARS {
+        return (line.to_string(), at);
+    }
+    let start = at.saturating_sub(EXCERPT_CHARS / 2).min(n - EXCERPT_CHARS);
+    let cut: String = line.chars().skip(start).take(EXCERPT_CHARS).collect();
+    let lead = if start > 0 { "…" } else { "" };
+    let tail = if start + EXCERPT_CHARS < n { "…" } else { "" };
+    (format!("{lead}{cut}{tail}"), at - start + lead.chars().count())
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -95,8 +114,14 @@ impl fmt::Display for ScenarioError {
         if !self.field.allowed.is_empty() {
             write!(f, "\n  allowed: {}", self.field.allowed)?;
         }
-        if let (Some(src), Some(col)) = (&self.source_line, self.column) {
-            write!(f, "\n  | {src}\n  | {}^", " ".repeat(col - 1))?;
+        if let Some((src, caret)) = &self.source_line {
+            // Tabs stay tabs so the caret lines up in a terminal.
+            let pad: String = src
+                .chars()
+                .take(*caret)
+                .map(|ch| if ch == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(f, "\n  | {src}\n  | {pad}^")?;
         }
         Ok(())
     }

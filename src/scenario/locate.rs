@@ -45,6 +45,62 @@ impl<'i> SpannedDoc<'i> {
         DeTable::parse(text).ok().map(|root| SpannedDoc { root })
     }
 
+    /// A best-effort parse of text that may hold syntax errors.
+    pub fn parse_partial(text: &'i str) -> Self {
+        SpannedDoc {
+            root: DeTable::parse_recoverable(text).0,
+        }
+    }
+
+    /// Errors for tables of `paths` written as arrays (`fleet = [...]` or
+    /// `[[fleet]]`).
+    pub fn tables_given_as_arrays(&self, paths: &[&str]) -> Vec<super::FieldError> {
+        let mut out = Vec::new();
+        for path in paths {
+            let mut table: Option<&DeTable<'i>> = Some(self.root.get_ref());
+            let mut found = None;
+            for key in path.split('.') {
+                found = table.and_then(|t| t.get(key));
+                table = found.and_then(|v| v.get_ref().as_table());
+            }
+            if found.is_some_and(|v| v.get_ref().is_array()) {
+                out.push(super::FieldError::new(
+                    *path,
+                    "is an array, but this is a table",
+                    format!("a [{path}] table (or an inline {{ ... }} table) with named fields"),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Errors for entries of the arrays at `paths` that are not tables
+    /// (`steps = [[10]]` would otherwise be read by position).
+    pub fn array_entries_not_tables(&self, paths: &[&str]) -> Vec<super::FieldError> {
+        let mut out = Vec::new();
+        for path in paths {
+            let mut table: Option<&DeTable<'i>> = Some(self.root.get_ref());
+            let mut found = None;
+            for key in path.split('.') {
+                found = table.and_then(|t| t.get(key));
+                table = found.and_then(|v| v.get_ref().as_table());
+            }
+            let Some(items) = found.and_then(|v| v.get_ref().as_array()) else {
+                continue;
+            };
+            for (i, item) in items.iter().enumerate() {
+                if !item.get_ref().is_table() {
+                    out.push(super::FieldError::new(
+                        format!("{path}[{i}]"),
+                        format!("is {}, but each entry is a table", item.get_ref().type_str()),
+                        "an inline table such as { key = value }, or a [[table]] section",
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Byte offset of the value at `path`, or of the nearest enclosing table
     /// that exists (a missing field is reported where it should have been).
     pub fn offset_of(&self, path: &str) -> usize {

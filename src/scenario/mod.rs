@@ -27,21 +27,44 @@ const MINIMAL: &str =
 
 /// Reads and validates the scenario at `path`.
 pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
-    let text = std::fs::read(path).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         vec![ScenarioError::whole_file(
             path,
             format!("cannot read the file: {}", io_reason(&e)),
             "a path to a readable scenario file (TOML)",
         )]
-    })?;
-    let text = String::from_utf8(text).map_err(|e| {
-        vec![ScenarioError::whole_file(
+    };
+    if path.is_dir() {
+        return Err(vec![ScenarioError::whole_file(
             path,
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
+            "is a folder, not a file",
+            "a path to a scenario file (TOML)",
+        )]);
+    }
+    let mut bytes = Vec::new();
+    let limit = validate::limits::MAX_FILE_BYTES;
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, limit + 1), &mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > limit {
+        return Err(vec![ScenarioError::whole_file(
+            path,
+            format!("is larger than {} MiB", limit / (1024 * 1024)),
+            "a scenario file of at most 10 MiB",
+        )]);
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        vec![ScenarioError::at(
+            path,
+            &prefix,
+            valid,
+            FieldError::new(
+                "",
+                "the file is not UTF-8 text (an invalid byte here)",
+                "a UTF-8 TOML file",
             ),
-            "a UTF-8 TOML file",
         )]
     })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
@@ -72,25 +95,68 @@ pub fn parse(file: &Path, text: &str, default_name: &str) -> Result<Scenario, Ve
         )]);
     }
     let doc = SpannedDoc::parse(text);
+    if let Some(d) = &doc {
+        let mut misshapen = d.tables_given_as_arrays(TABLE_PATHS);
+        misshapen.extend(d.array_entries_not_tables(&["strategy.steps", "rollback.triggers", "history"]));
+        if !misshapen.is_empty() {
+            return Err(locate_all(file, text, &doc, misshapen));
+        }
+    }
     let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        let path = doc.as_ref().map(|d| d.path_at(&span)).unwrap_or_default();
-        vec![ScenarioError::at(
-            file,
-            text,
-            span.start,
-            serde_field_error(path, e.message()),
-        )]
+        // A syntax error leaves no document; a best-effort parse still names
+        // the field around it.
+        let path = match &doc {
+            Some(d) => d.path_at(&span),
+            None => SpannedDoc::parse_partial(text).path_at(&span),
+        };
+        let mut field = serde_field_error(path, e.message());
+        if doc.is_none() && field.allowed.is_empty() {
+            field.allowed = "valid TOML (https://toml.io): key = value lines and [table] headers".into();
+        }
+        vec![ScenarioError::at(file, text, span.start, field)]
     })?;
-    validate::validate(&raw, default_name).map_err(|errors| {
-        errors
-            .into_iter()
-            .map(|field| {
-                let offset = doc.as_ref().map_or(0, |d| d.offset_of(&field.path));
-                ScenarioError::at(file, text, offset, field)
-            })
-            .collect()
-    })
+    validate::validate(&raw, default_name).map_err(|errors| locate_all(file, text, &doc, errors))
+}
+
+/// Tables of the format, which must not be written as arrays (serde would
+/// otherwise accept `fleet = [20, "0s"]` by position).
+const TABLE_PATHS: &[&str] = &[
+    "simulation",
+    "fleet",
+    "health_check",
+    "traffic",
+    "stable",
+    "stable.latency",
+    "release",
+    "metrics",
+    "strategy",
+    "strategy.success_criteria",
+    "rollback",
+];
+
+/// Most errors reported for one file; the rest are counted.
+const MAX_ERRORS: usize = 20;
+
+/// Places field errors in the text, at most [`MAX_ERRORS`] of them.
+fn locate_all(file: &Path, text: &str, doc: &Option<SpannedDoc>, errors: Vec<FieldError>) -> Vec<ScenarioError> {
+    let total = errors.len();
+    let mut out: Vec<ScenarioError> = errors
+        .into_iter()
+        .take(MAX_ERRORS)
+        .map(|field| {
+            let offset = doc.as_ref().map_or(0, |d| d.offset_of(&field.path));
+            ScenarioError::at(file, text, offset, field)
+        })
+        .collect();
+    if total > MAX_ERRORS {
+        out.push(ScenarioError::whole_file(
+            file,
+            format!("{} more errors not shown", total - MAX_ERRORS),
+            "fix the errors above and validate again",
+        ));
+    }
+    out
 }
 
 /// Splits a serde message such as "unknown field `x`, expected one of ..."
@@ -108,7 +174,7 @@ fn serde_field_error(path: String, message: &str) -> FieldError {
         "i64" | "u64" | "u32" | "i32" => "a whole number".to_string(),
         "f64" | "f32" => "a number".to_string(),
         "a boolean" | "bool" => "true or false".to_string(),
-        "a sequence" => "an array, e.g. [200, 204]".to_string(),
+        "a sequence" => "an array".to_string(),
         "struct" => "a table".to_string(),
         a if a.starts_with("struct ") => "a table".to_string(),
         _ => allowed,

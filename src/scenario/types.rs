@@ -54,6 +54,29 @@ pub struct Scenario {
     pub rollback: RollbackSpec,
 }
 
+impl Scenario {
+    /// The longest window any query of this scenario reads (criteria,
+    /// triggers, validation, rollback verification).
+    pub fn longest_window(&self) -> SimDuration {
+        let mut w = SimDuration::from_secs(60);
+        match &self.strategy {
+            StrategySpec::Canary(c) => w = w.max(c.criteria.evaluation_window),
+            StrategySpec::BlueGreen(b) => w = w.max(b.check_interval),
+            _ => {}
+        }
+        for t in &self.rollback.triggers {
+            w = w.max(match t.kind {
+                TriggerKind::ErrorRate { sustained_for, .. } => sustained_for,
+                TriggerKind::Latency { window, .. }
+                | TriggerKind::Availability { window, .. }
+                | TriggerKind::CustomMetric { window, .. } => window,
+                TriggerKind::Manual { .. } => SimDuration::ZERO,
+            });
+        }
+        w
+    }
+}
+
 /// `[simulation]`.
 #[derive(Clone, Debug)]
 pub struct SimulationSpec {

@@ -24,8 +24,18 @@ pub mod limits {
     pub const MAX_REQUEST_MODE_REQUESTS: f64 = 500_000_000.0;
     /// Most latency histogram buckets.
     pub const MAX_BUCKETS: usize = 64;
-    /// Most scrapes or ticks per run.
-    pub const MAX_STEPS: u64 = 10_000_000;
+    /// Most aggregate-mode ticks per run.
+    pub const MAX_TICKS: u64 = 10_000_000;
+    /// Most scrapes per run (each is kept for the run's queries).
+    pub const MAX_SCRAPES: u64 = 1_000_000;
+    /// Most checks, trigger evaluations or timeline rows per run.
+    pub const MAX_SAMPLES: u64 = 1_000_000;
+    /// Most health probes per run (instances x run length / interval).
+    pub const MAX_PROBES: f64 = 200_000_000.0;
+    /// Most requests in flight at once in request mode (rate x mean latency).
+    pub const MAX_IN_FLIGHT: f64 = 10_000_000.0;
+    /// Largest scenario file, bytes.
+    pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 }
 
 /// The Prometheus client default bucket bounds, 5 ms to 10 s.
@@ -33,12 +43,29 @@ pub const DEFAULT_BUCKETS_MS: [u64; 11] = [5, 10, 25, 50, 100, 250, 500, 1000, 2
 
 const PCT_ALLOWED: &str = "a number from 0 to 100";
 
+/// A number for a message: plain when reasonable, scientific when huge or tiny.
+pub(super) fn show(v: f64) -> String {
+    if v != 0.0 && (v.abs() >= 1e9 || v.abs() < 1e-6) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// Collects problems while building a [`Scenario`].
 pub(super) struct Checker {
     errors: Vec<FieldError>,
 }
 
 impl Checker {
+    /// Whether a problem was already reported at `path` or inside it, so
+    /// checks across fields do not report values the user never wrote.
+    pub(super) fn failed(&self, path: &str) -> bool {
+        self.errors.iter().any(|e| {
+            e.path == path || e.path.starts_with(&format!("{path}.")) || e.path.starts_with(&format!("{path}["))
+        })
+    }
+
     pub(super) fn fail(&mut self, path: &str, problem: impl Into<String>, allowed: impl Into<String>) {
         self.errors.push(FieldError::new(path, problem, allowed));
     }
@@ -80,7 +107,7 @@ impl Checker {
             return default;
         }
         if !(0.0..=100.0).contains(&v) {
-            self.fail(path, format!("{v} is not a percentage"), PCT_ALLOWED);
+            self.fail(path, format!("{} is not a percentage", show(v)), PCT_ALLOWED);
             return default;
         }
         v
@@ -91,7 +118,7 @@ impl Checker {
         if !v.is_finite() || v < min || v > max {
             self.fail(
                 path,
-                format!("{v} is out of range"),
+                format!("{} is out of range", show(v)),
                 format!("a number from {min} to {max}"),
             );
             return default;
@@ -193,7 +220,7 @@ impl Checker {
             "fixed" => DurationDist::Fixed(d(self, "value", &t.value)),
             "uniform" => {
                 let (min, max) = (d(self, "min", &t.min), d(self, "max", &t.max));
-                if min > max {
+                if min > max && !self.failed(path) {
                     self.fail(
                         &format!("{path}.max"),
                         format!("max ({max}) is below min ({min})"),
@@ -260,6 +287,9 @@ impl Checker {
             }
             (None, Some(p99)) => {
                 let p99 = self.duration(&format!("{path}.p99"), Some(p99), median);
+                if self.failed(path) {
+                    return default;
+                }
                 if p99 <= median {
                     self.fail(
                         &format!("{path}.p99"),
@@ -268,7 +298,16 @@ impl Checker {
                     );
                     return default;
                 }
-                LatencyDist::from_median_p99(median_s, p99.as_secs_f64())
+                let d = LatencyDist::from_median_p99(median_s, p99.as_secs_f64());
+                if d.sigma > 5.0 {
+                    self.fail(
+                        &format!("{path}.p99"),
+                        format!("p99 {p99} with median {median} is a sigma of {:.1}", d.sigma),
+                        "a p99 at most exp(5 x 2.326), about 1e5 times the median",
+                    );
+                    return default;
+                }
+                d
             }
             (None, None) => LatencyDist { median_s, sigma: 0.5 },
         }
@@ -280,11 +319,12 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
     let mut c = Checker { errors: Vec::new() };
 
     let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
-    if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch)) {
+    let usable = name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
+    if !usable || !name.chars().any(|ch| ch.is_ascii_alphanumeric()) || name.len() > 100 {
         c.fail(
             "name",
             format!("\"{name}\" is not a usable name (it names the report folder)"),
-            "letters, digits, '-', '_' and '.'",
+            "up to 100 letters, digits, '-', '_' and '.', with at least one letter or digit",
         );
     }
     let seed = match raw.seed {
@@ -389,7 +429,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
         hc.and_then(|h| h.timeout.as_ref()),
         SimDuration::from_secs(1),
     );
-    if timeout > interval {
+    if timeout > interval && !c.failed("health_check.interval") && !c.failed("health_check.timeout") {
         c.fail(
             "health_check.timeout",
             format!("timeout ({timeout}) is longer than the interval ({interval})"),
@@ -522,7 +562,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
         ];
         let effect_list = "error_rate_pct, latency_multiplier, health_check_failure_pct, health_status_code, \
                            boot_failure_pct, memory_leak_mb_per_hour";
-        if quality == Quality::Good {
+        if quality == Quality::Good && !c.failed("release.quality") {
             for (field, set) in effects {
                 if set {
                     c.fail(
@@ -584,6 +624,8 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
                     format!("from 1 to {} increasing durations", limits::MAX_BUCKETS),
                 );
             }
+            // Past the limit there is nothing to gain from checking each one.
+            let list = &list[..list.len().min(limits::MAX_BUCKETS)];
             let bounds: Vec<SimDuration> = list
                 .iter()
                 .enumerate()
@@ -592,7 +634,9 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
                 })
                 .collect();
             for i in 1..bounds.len() {
-                if bounds[i] <= bounds[i - 1] {
+                let clean =
+                    !c.failed(&format!("metrics.buckets[{i}]")) && !c.failed(&format!("metrics.buckets[{}]", i - 1));
+                if bounds[i] <= bounds[i - 1] && clean {
                     c.fail(
                         &format!("metrics.buckets[{i}]"),
                         format!("{} is not above the previous bound {}", bounds[i], bounds[i - 1]),
@@ -618,12 +662,69 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
         );
     }
     let max_d = simulation.max_duration.0;
-    if max_d / scrape_interval.0 > limits::MAX_STEPS || max_d / simulation.tick.0 > limits::MAX_STEPS {
+    if max_d / scrape_interval.0 > limits::MAX_SCRAPES {
         c.fail(
-            "simulation.max_duration",
-            "needs more than 10,000,000 scrapes or ticks",
-            "a longer scrape_interval or tick, or a shorter max_duration",
+            "metrics.scrape_interval",
+            format!(
+                "{scrape_interval} means more than {} scrapes in {}",
+                limits::MAX_SCRAPES,
+                simulation.max_duration
+            ),
+            "a longer scrape_interval or a shorter simulation.max_duration",
         );
+    }
+    if scrape_interval >= simulation.max_duration {
+        c.fail(
+            "metrics.scrape_interval",
+            format!(
+                "{scrape_interval} is not shorter than simulation.max_duration ({})",
+                simulation.max_duration
+            ),
+            "a scrape interval well inside the run, or no query ever sees data",
+        );
+    }
+    if max_d / simulation.tick.0 > limits::MAX_TICKS {
+        c.fail(
+            "simulation.tick",
+            format!(
+                "{} means more than {} ticks in {}",
+                simulation.tick,
+                limits::MAX_TICKS,
+                simulation.max_duration
+            ),
+            "a longer tick or a shorter simulation.max_duration",
+        );
+    }
+    let probes = f64::from(instances) * max_d as f64 / health_check.interval.0 as f64;
+    if probes > limits::MAX_PROBES {
+        c.fail(
+            "health_check.interval",
+            format!(
+                "{} instances probed every {} for {} is {probes:.2e} probes",
+                instances, health_check.interval, simulation.max_duration
+            ),
+            format!(
+                "at most {:.0e} probes per run: a longer interval, fewer instances or a shorter run",
+                limits::MAX_PROBES
+            ),
+        );
+    }
+    if fidelity == Fidelity::Request {
+        let slowest = stable.latency.mean().max(release.new.latency.mean());
+        let in_flight = rate_rps * slowest;
+        if in_flight > limits::MAX_IN_FLIGHT {
+            c.fail(
+                "traffic.rate_rps",
+                format!(
+                    "{} requests/s at a mean latency of {slowest:.3} s keeps {in_flight:.2e} requests in flight",
+                    show(rate_rps)
+                ),
+                format!(
+                    "at most {:.0e} in flight in request mode: a lower rate or latency, or fidelity = \"aggregate\"",
+                    limits::MAX_IN_FLIGHT
+                ),
+            );
+        }
     }
 
     // [strategy]

@@ -125,13 +125,30 @@ pub(super) fn validate_rollback(c: &mut Checker, raw: &RawScenario, stable: &str
         Some(v) => v,
     };
 
+    let evaluate_interval = c.positive_duration(
+        "rollback.evaluate_interval",
+        rb.and_then(|r| r.evaluate_interval.as_ref()),
+        SimDuration::from_secs(30),
+    );
+    let max_duration = raw
+        .simulation
+        .as_ref()
+        .and_then(|s| s.max_duration.as_ref())
+        .and_then(|d| super::units::parse_duration(d).ok())
+        .unwrap_or(SimDuration::from_secs(4 * 3600));
+    if max_duration.0 / evaluate_interval.0.max(1) > super::validate::limits::MAX_SAMPLES {
+        c.fail(
+            "rollback.evaluate_interval",
+            format!(
+                "{evaluate_interval} means more than {} evaluations in {max_duration}",
+                super::validate::limits::MAX_SAMPLES
+            ),
+            "a longer evaluate_interval",
+        );
+    }
     RollbackSpec {
         triggers,
-        evaluate_interval: c.positive_duration(
-            "rollback.evaluate_interval",
-            rb.and_then(|r| r.evaluate_interval.as_ref()),
-            SimDuration::from_secs(30),
-        ),
+        evaluate_interval,
         post_deploy_monitoring: c.duration(
             "rollback.post_deploy_monitoring",
             rb.and_then(|r| r.post_deploy_monitoring.as_ref()),

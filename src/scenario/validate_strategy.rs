@@ -145,7 +145,7 @@ pub(super) fn validate_strategy(
         s.progress_deadline.as_ref(),
         SimDuration::from_secs(600),
     );
-    match kind {
+    let spec = match kind {
         "canary" => StrategySpec::Canary(canary(c, s, metrics, start_at, progress_deadline)),
         "rolling" => StrategySpec::Rolling(rolling(c, s, instances, start_at, progress_deadline)),
         "blue_green" => StrategySpec::BlueGreen(blue_green(c, s, metrics, start_at, progress_deadline)),
@@ -154,6 +154,28 @@ pub(super) fn validate_strategy(
             progress_deadline,
         }),
         _ => StrategySpec::None,
+    };
+    check_samples(c, &spec, sim);
+    spec
+}
+
+/// Checks and timeline rows come every `check_interval`: bound their number.
+fn check_samples(c: &mut Checker, spec: &StrategySpec, sim: &SimulationSpec) {
+    let interval = match spec {
+        StrategySpec::Canary(x) => x.check_interval,
+        StrategySpec::BlueGreen(x) => x.check_interval,
+        _ => return,
+    };
+    let n = sim.max_duration.0 / interval.0.max(1);
+    if n > super::validate::limits::MAX_SAMPLES {
+        c.fail(
+            "strategy.check_interval",
+            format!("{interval} means {n} checks and timeline rows in {}", sim.max_duration),
+            format!(
+                "at most {} per run: a longer check_interval",
+                super::validate::limits::MAX_SAMPLES
+            ),
+        );
     }
 }
 
