@@ -137,3 +137,27 @@ fn unwritable_output_is_an_error_not_a_panic() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
 }
+
+#[test]
+fn out_naming_a_file_is_a_flag_error() {
+    let dir = common::temp_dir("cli-out-file");
+    let file = dir.join("taken");
+    std::fs::write(&file, "x").unwrap();
+    let s = common::scenario_path("reference-canary.toml");
+    let o = deploysim(&["run", s.to_str().unwrap(), "--out", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("exists and is not a folder"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_folder_or_a_huge_file_is_not_a_scenario() {
+    let dir = common::temp_dir("cli-folder");
+    let o = deploysim(&["validate", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is a folder"), "{}", stderr(&o));
+    let big = dir.join("big.toml");
+    std::fs::write(&big, vec![b'#'; 11 * 1024 * 1024]).unwrap();
+    let o = deploysim(&["validate", big.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("larger than 10 MiB"), "{}", stderr(&o));
+}

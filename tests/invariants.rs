@@ -117,3 +117,43 @@ fn the_checker_catches_lost_requests() {
     let v = checker.check(SimTime::ZERO, &world).unwrap_err();
     assert_eq!(v.invariant, "no_traffic_to_unroutable_instances");
 }
+
+#[test]
+fn an_instant_boot_failure_loop_backs_off_and_ends() {
+    // Every new instance fails to boot, with no provisioning or boot delay:
+    // replacements wait out a crash-loop backoff, so time moves on and the
+    // progress deadline fails the rollout.
+    let mut s = common::load("reference-canary.toml");
+    s.release.new.boot_failure_prob = 1.0;
+    let r = run(&s, 1, checked()).unwrap();
+    assert_eq!(r.summary.outcome, Some(Outcome::Failed));
+    assert_eq!(
+        r.summary.deploy_duration(),
+        Some(deploysim::engine::SimDuration::from_secs(600))
+    );
+    let failures = r
+        .events
+        .iter()
+        .filter(|(_, e)| {
+            matches!(
+                e,
+                deploysim::record::SimEvent::World(deploysim::model::world::WorldChange::Status {
+                    to: deploysim::model::InstanceStatus::Failed,
+                    ..
+                })
+            )
+        })
+        .count();
+    // Two canary slots, each retried after 10, 20, 40, 80, 160, 300 s...:
+    // a handful of attempts in 600 s, not thousands.
+    assert!((4..=20).contains(&failures), "{failures}");
+}
+
+#[test]
+fn a_vanishing_rate_sends_no_requests() {
+    let mut s = common::load("reference-canary-good.toml");
+    s.traffic.rate_rps = 1e-310;
+    s.strategy = deploysim::scenario::StrategySpec::None;
+    let r = run(&s, 1, checked()).unwrap();
+    assert_eq!(r.summary.requests_total(), 0);
+}

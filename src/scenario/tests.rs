@@ -397,3 +397,105 @@ fn display_shows_file_line_column_field_and_caret() {
     assert!(shown.contains("allowed: a whole number from 1 to 10000"), "{shown}");
     assert!(shown.ends_with("  | instances = 0\n  |             ^"), "{shown}");
 }
+
+#[test]
+fn tables_written_as_arrays_are_rejected() {
+    let text = BASE.replace("[fleet]\ninstances = 4", "fleet = [4]");
+    let e = one_error(&text);
+    assert_eq!(e.field.path, "fleet");
+    assert!(e.field.problem.contains("is an array"), "{e}");
+    let text = with_strategy("[strategy]\nkind = \"canary\"\nsteps = [[10]]\n");
+    let e = one_error(&text);
+    assert_eq!(e.field.path, "strategy.steps[0]");
+}
+
+#[test]
+fn values_the_user_never_wrote_are_not_blamed() {
+    // A bad min must not also report "max is below min (the default)".
+    let e = one_error(&with(
+        "instances = 4",
+        "instances = 4\nboot_time = { dist = \"uniform\", min = \"-2s\", max = \"1s\" }",
+    ));
+    assert_eq!(e.field.path, "fleet.boot_time.min");
+    let e = one_error(&with(
+        "[traffic]",
+        "[stable]\nlatency = { median = \"1s\", p99 = \"abc\" }\n[traffic]",
+    ));
+    assert_eq!(e.field.path, "stable.latency.p99");
+}
+
+#[test]
+fn names_must_hold_a_letter_or_digit() {
+    for bad in ["..", ".", "a/b", ""] {
+        let e = one_error(&BASE.replace("name = \"t\"", &format!("name = \"{bad}\"")));
+        assert_eq!(e.field.path, "name", "{bad:?}");
+    }
+}
+
+#[test]
+fn many_errors_are_capped() {
+    let bounds: Vec<String> = (0..60).rev().map(|i| format!("\"{}ms\"", i + 1)).collect();
+    let text = with(
+        "[release]",
+        &format!("[metrics]\nbuckets = [{}]\n[release]", bounds.join(", ")),
+    );
+    let errors = parse_text(&text).unwrap_err();
+    assert_eq!(errors.len(), 21);
+    assert!(
+        errors[20].to_string().contains("39 more errors not shown"),
+        "{}",
+        errors[20]
+    );
+}
+
+#[test]
+fn long_lines_are_cut_around_the_column() {
+    let pad = " ".repeat(300);
+    let e = one_error(&with("instances = 4", &format!("instances = {pad}0")));
+    let (src, caret) = e.source_line.clone().unwrap();
+    assert!(src.chars().count() <= 122, "{}", src.len());
+    assert_eq!(src.chars().nth(caret), Some('0'));
+}
+
+#[test]
+fn non_utf8_files_are_located() {
+    let dir = std::env::temp_dir().join(format!("deploysim-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.toml");
+    let mut bytes = BASE.as_bytes().to_vec();
+    bytes.extend_from_slice(b"description = \"\xff\"\n");
+    std::fs::write(&path, bytes).unwrap();
+    let errors = load(&path).unwrap_err();
+    assert_eq!(errors[0].line, Some(BASE.lines().count() + 1));
+    assert_eq!(errors[0].column, Some(16));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sizes_that_would_exhaust_the_machine_are_rejected() {
+    let e = one_error(&with(
+        "[release]",
+        "[health_check]\ninterval = \"1us\"\ntimeout = \"1us\"\n[release]",
+    ));
+    assert_eq!(e.field.path, "health_check.interval");
+    assert!(e.field.problem.contains("probes"), "{e}");
+    let e = one_error(&with(
+        "rate_rps = 10",
+        "rate_rps = 10000\n[stable]\nlatency = { median = \"1h\", sigma = 0 }",
+    ));
+    assert_eq!(e.field.path, "traffic.rate_rps");
+    assert!(e.field.problem.contains("in flight"), "{e}");
+    let e = one_error(&with(
+        "kind = \"canary\"",
+        "kind = \"canary\"\ncheck_interval = \"1ms\"",
+    ));
+    assert_eq!(e.field.path, "strategy.check_interval");
+    let errors = parse_text(&with(
+        "[release]",
+        "[simulation]\nmax_duration = \"1h\"\n[metrics]\nscrape_interval = \"2h\"\n[release]",
+    ))
+    .unwrap_err();
+    assert!(errors
+        .iter()
+        .any(|e| e.field.path == "metrics.scrape_interval" && e.field.problem.contains("not shorter than")));
+}

@@ -54,7 +54,7 @@ pub(super) fn show(v: f64) -> String {
 
 /// Collects problems while building a [`Scenario`].
 pub(super) struct Checker {
-    errors: Vec<FieldError>,
+    pub(super) errors: Vec<FieldError>,
 }
 
 impl Checker {
@@ -626,17 +626,20 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
             }
             // Past the limit there is nothing to gain from checking each one.
             let list = &list[..list.len().min(limits::MAX_BUCKETS)];
+            let mut parsed = Vec::with_capacity(list.len());
             let bounds: Vec<SimDuration> = list
                 .iter()
                 .enumerate()
                 .map(|(i, b)| {
-                    c.positive_duration(&format!("metrics.buckets[{i}]"), Some(b), SimDuration::from_millis(1))
+                    let before = c.errors.len();
+                    let d = c.positive_duration(&format!("metrics.buckets[{i}]"), Some(b), SimDuration::from_millis(1));
+                    parsed.push(c.errors.len() == before);
+                    d
                 })
                 .collect();
             for i in 1..bounds.len() {
-                let clean =
-                    !c.failed(&format!("metrics.buckets[{i}]")) && !c.failed(&format!("metrics.buckets[{}]", i - 1));
-                if bounds[i] <= bounds[i - 1] && clean {
+                // Compare only bounds the user wrote correctly.
+                if bounds[i] <= bounds[i - 1] && parsed[i] && parsed[i - 1] {
                     c.fail(
                         &format!("metrics.buckets[{i}]"),
                         format!("{} is not above the previous bound {}", bounds[i], bounds[i - 1]),
