@@ -15,6 +15,8 @@ fn reference_trial(c: &mut Criterion) {
         check_invariants: false,
         keep_detail: false,
         trial: 0,
+        counterfactual: false,
+        end_at: None,
     };
     let mut group = c.benchmark_group("reference_canary_good_trial");
     group.sample_size(20);

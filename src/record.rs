@@ -95,6 +95,8 @@ pub struct Summary {
     pub checks: u32,
     /// Ground-truth traffic counts.
     pub totals: TrafficTotals,
+    /// Failed requests of the same seed with no rollout, over the same span.
+    pub counterfactual_failed: Option<u64>,
 }
 
 impl Summary {
@@ -142,6 +144,13 @@ impl Summary {
     /// Requests sent to the new version that failed.
     pub fn blast_radius_requests(&self) -> u64 {
         self.totals.failed[Version::New.index()]
+    }
+
+    /// Failed requests minus those of the same seed with no rollout: the
+    /// harm the rollout itself caused, downtime and lost capacity included.
+    pub fn excess_failed_requests(&self) -> Option<i64> {
+        self.counterfactual_failed
+            .map(|cf| self.failed_requests() as i64 - cf as i64)
     }
 
     /// Share of requests that did not fail, percent; `None` with no traffic.
@@ -284,6 +293,7 @@ impl SummaryParts<'_> {
             run_end: self.run_end,
             checks: recorder.checks,
             totals: world.totals.clone(),
+            counterfactual_failed: None,
         }
     }
 }

@@ -28,6 +28,11 @@ pub struct RunOptions {
     pub keep_detail: bool,
     /// Trial index: selects the ChaCha streams under the seed.
     pub trial: u64,
+    /// Also run the same seed with no rollout, for `excess_failed_requests`.
+    pub counterfactual: bool,
+    /// End the run here at the latest (the counterfactual ends where the
+    /// rollout's run ended).
+    pub end_at: Option<SimTime>,
 }
 
 impl Default for RunOptions {
@@ -36,6 +41,8 @@ impl Default for RunOptions {
             check_invariants: cfg!(debug_assertions),
             keep_detail: true,
             trial: 0,
+            counterfactual: true,
+            end_at: None,
         }
     }
 }
@@ -82,7 +89,20 @@ pub fn controller_for(scenario: &Scenario) -> Box<dyn Controller> {
 
 /// Runs `scenario` with `seed` and the strategy the scenario names.
 pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResult, Violation> {
-    run_with(scenario, seed, controller_for(scenario), opts)
+    let mut result = run_with(scenario, seed, controller_for(scenario), opts)?;
+    if opts.counterfactual && !matches!(scenario.strategy, StrategySpec::None) {
+        // The same seed with no rollout, over the same span: common random
+        // numbers make the difference the rollout's own harm.
+        let baseline = RunOptions {
+            keep_detail: false,
+            counterfactual: false,
+            end_at: Some(result.summary.run_end),
+            ..opts
+        };
+        let cf = run_with(scenario, seed, Box::new(NoRollout), baseline)?;
+        result.summary.counterfactual_failed = Some(cf.summary.failed_requests());
+    }
+    Ok(result)
 }
 
 /// The interval of timeline rows: the canary's check interval, or the scrape
@@ -136,7 +156,10 @@ pub fn run_with(
     };
     lp.drain_world(SimTime::ZERO);
     let start_at = lp.controller.start_at();
-    let max_end = SimTime::ZERO + scenario.simulation.max_duration;
+    let max_end = opts
+        .end_at
+        .unwrap_or(SimTime::MAX)
+        .min(SimTime::ZERO + scenario.simulation.max_duration);
     lp.queue.schedule(start_at, lanes::CONTROLLER, Event::Start);
     lp.queue.schedule(SimTime::ZERO, lanes::SAMPLE, Event::Sample);
     lp.queue.schedule(max_end, lanes::END, Event::End);

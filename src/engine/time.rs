@@ -21,6 +21,8 @@ pub struct SimDuration(pub u64);
 impl SimTime {
     /// The start of every run.
     pub const ZERO: SimTime = SimTime(0);
+    /// Later than any run.
+    pub const MAX: SimTime = SimTime(u64::MAX);
 
     /// Builds an instant from whole seconds.
     pub const fn from_secs(secs: u64) -> Self {

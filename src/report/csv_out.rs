@@ -11,7 +11,7 @@ use crate::model::{InstanceStatus, Version};
 use crate::record::{SimEvent, Summary, TimelineRow};
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 24] = [
+pub const SUMMARY_COLUMNS: [&str; 25] = [
     "scenario",
     "strategy",
     "release",
@@ -31,6 +31,7 @@ pub const SUMMARY_COLUMNS: [&str; 24] = [
     "triggered_at_s",
     "requests_total",
     "failed_requests",
+    "excess_failed_requests",
     "exposed_requests",
     "blast_radius_requests",
     "dropped_requests",
@@ -112,6 +113,7 @@ pub fn summary_record(s: &Summary) -> Vec<String> {
         opt_secs(s.triggered_at),
         s.requests_total().to_string(),
         s.failed_requests().to_string(),
+        s.excess_failed_requests().map(|x| x.to_string()).unwrap_or_default(),
         s.exposed_requests().to_string(),
         s.blast_radius_requests().to_string(),
         s.totals.dropped.iter().sum::<u64>().to_string(),

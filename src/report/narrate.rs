@@ -385,6 +385,11 @@ pub fn summary_text(s: &Summary) -> String {
         "  blast radius:       {} failed requests on the new version\n",
         s.blast_radius_requests()
     ));
+    if let Some(excess) = s.excess_failed_requests() {
+        out.push_str(&format!(
+            "  excess failures:    {excess} more failed requests than with no rollout\n"
+        ));
+    }
     let avail = s.availability_pct().map_or("-".into(), |a| format!("{a:.4}%"));
     out.push_str(&format!("  availability:       {avail}\n"));
     out
