@@ -52,17 +52,23 @@ impl<'i> SpannedDoc<'i> {
         }
     }
 
+    /// The value at a dotted path of table keys, if there is one.
+    fn value_at(&self, dotted: &str) -> Option<&Spanned<DeValue<'i>>> {
+        let mut table: Option<&DeTable<'i>> = Some(self.root.get_ref());
+        let mut found = None;
+        for key in dotted.split('.') {
+            found = table.and_then(|t| t.get(key));
+            table = found.and_then(|v| v.get_ref().as_table());
+        }
+        found
+    }
+
     /// Errors for tables of `paths` written as arrays (`fleet = [...]` or
     /// `[[fleet]]`).
     pub fn tables_given_as_arrays(&self, paths: &[&str]) -> Vec<super::FieldError> {
         let mut out = Vec::new();
         for path in paths {
-            let mut table: Option<&DeTable<'i>> = Some(self.root.get_ref());
-            let mut found = None;
-            for key in path.split('.') {
-                found = table.and_then(|t| t.get(key));
-                table = found.and_then(|v| v.get_ref().as_table());
-            }
+            let found = self.value_at(path);
             if found.is_some_and(|v| v.get_ref().is_array()) {
                 out.push(super::FieldError::new(
                     *path,
@@ -79,12 +85,7 @@ impl<'i> SpannedDoc<'i> {
     pub fn array_entries_not_tables(&self, paths: &[&str]) -> Vec<super::FieldError> {
         let mut out = Vec::new();
         for path in paths {
-            let mut table: Option<&DeTable<'i>> = Some(self.root.get_ref());
-            let mut found = None;
-            for key in path.split('.') {
-                found = table.and_then(|t| t.get(key));
-                table = found.and_then(|v| v.get_ref().as_table());
-            }
+            let found = self.value_at(path);
             let Some(items) = found.and_then(|v| v.get_ref().as_array()) else {
                 continue;
             };

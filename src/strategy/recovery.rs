@@ -102,6 +102,18 @@ impl Recovery {
         self.stage = Stage::Draining;
     }
 
+    /// Asks for `target` previous-version instances as the next batch.
+    fn grow_stable(&mut self, now: SimTime, target: u32, out: &mut Vec<Command>) {
+        out.push(Command::Scale {
+            version: Version::Stable,
+            replicas: target,
+        });
+        self.stage = Stage::Batch {
+            stable_target: target,
+            deadline: now + STABLE_WAIT,
+        };
+    }
+
     /// Advances the recovery on an observation.
     pub fn step(&mut self, obs: &Observation) -> Vec<Command> {
         let mut out = Vec::new();
@@ -137,14 +149,7 @@ impl Recovery {
                         });
                     }
                     let target = (live(obs, Version::Stable).max(obs.of(Version::Stable).routable) + batch_size).min(n);
-                    out.push(Command::Scale {
-                        version: Version::Stable,
-                        replicas: target,
-                    });
-                    self.stage = Stage::Batch {
-                        stable_target: target,
-                        deadline: obs.now + STABLE_WAIT,
-                    };
+                    self.grow_stable(obs.now, target, &mut out);
                 }
             }
         }
@@ -173,15 +178,7 @@ impl Recovery {
                             RecoveryKind::RollingRollback { batch_size } => batch_size,
                             _ => n,
                         };
-                        let next = (stable_target + batch).min(n);
-                        out.push(Command::Scale {
-                            version: Version::Stable,
-                            replicas: next,
-                        });
-                        self.stage = Stage::Batch {
-                            stable_target: next,
-                            deadline: obs.now + STABLE_WAIT,
-                        };
+                        self.grow_stable(obs.now, (stable_target + batch).min(n), &mut out);
                         out.push(Command::WakeAt(obs.now + self.poll));
                     }
                 } else {
