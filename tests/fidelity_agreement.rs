@@ -144,10 +144,7 @@ fn both_modes_agree_with_each_other_and_with_the_model() {
     // p99: both estimate the interpolated quantile of the true CDF (the
     // estimator's bias is O(1/n), n = 6000: under 0.5 ms here). Tolerance:
     // 5 empirical standard errors plus that 0.5 ms.
-    let lat = LatencyDist {
-        median_s: 0.1,
-        sigma: 0.5,
-    };
+    let lat = LatencyDist::lognormal(0.1, 0.5);
     let bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
     let target = interpolated_p99_ms(lat, &bounds);
     assert!(target > 250.0 && target < 500.0, "{target}");

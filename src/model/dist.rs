@@ -82,40 +82,72 @@ impl DurationDist {
     }
 }
 
-/// Request latency: log-normal with a median and the sigma of log(latency).
+/// Request latency (or, with a capacity model, service time).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LatencyDist {
-    /// Median latency in seconds.
-    pub median_s: f64,
-    /// Sigma of the underlying normal.
-    pub sigma: f64,
+pub enum LatencyDist {
+    /// Log-normal with a median and the sigma of log(latency).
+    LogNormal {
+        /// Median latency in seconds.
+        median_s: f64,
+        /// Sigma of the underlying normal.
+        sigma: f64,
+    },
+    /// Exponential with a mean (the M in M/M/c).
+    Exponential {
+        /// Mean in seconds.
+        mean_s: f64,
+    },
 }
 
 /// The 99th percentile of the standard normal distribution.
 pub const Z_99: f64 = 2.326_347_874_040_841;
 
 impl LatencyDist {
-    /// From a median and a p99 (p99 > median): sigma = ln(p99/median) / z_0.99.
+    /// Log-normal from a median and a sigma.
+    pub fn lognormal(median_s: f64, sigma: f64) -> Self {
+        LatencyDist::LogNormal { median_s, sigma }
+    }
+
+    /// Log-normal from a median and a p99 (p99 > median):
+    /// sigma = ln(p99/median) / z_0.99.
     pub fn from_median_p99(median_s: f64, p99_s: f64) -> Self {
-        LatencyDist {
+        LatencyDist::LogNormal {
             median_s,
             sigma: (p99_s / median_s).ln() / Z_99,
         }
     }
 
-    /// The same shape with every latency multiplied by `factor`.
-    pub fn scaled(self, factor: f64) -> Self {
-        LatencyDist {
-            median_s: self.median_s * factor,
-            sigma: self.sigma,
+    /// The sigma of a log-normal (0 for other shapes).
+    pub fn sigma(&self) -> f64 {
+        match *self {
+            LatencyDist::LogNormal { sigma, .. } => sigma,
+            LatencyDist::Exponential { .. } => 0.0,
         }
     }
 
-    /// The latency for a standard-normal draw `z`. Drawing `z` once per request
-    /// and mapping it through each version keeps the versions coupled (common
-    /// random numbers): a slow request is slow on both.
+    /// The same shape with every latency multiplied by `factor`.
+    pub fn scaled(self, factor: f64) -> Self {
+        match self {
+            LatencyDist::LogNormal { median_s, sigma } => LatencyDist::LogNormal {
+                median_s: median_s * factor,
+                sigma,
+            },
+            LatencyDist::Exponential { mean_s } => LatencyDist::Exponential {
+                mean_s: mean_s * factor,
+            },
+        }
+    }
+
+    /// The latency for a standard-normal draw `z` (by inverse CDF). Drawing
+    /// `z` once per request and mapping it through each version keeps the
+    /// versions coupled (common random numbers): a slow request is slow on
+    /// both.
     pub fn at_z(&self, z: f64) -> f64 {
-        self.median_s * (self.sigma * z).exp()
+        match *self {
+            LatencyDist::LogNormal { median_s, sigma } => median_s * (sigma * z).exp(),
+            // 1 - Phi(z) = Phi(-z), computed from the tail for accuracy.
+            LatencyDist::Exponential { mean_s } => -mean_s * normal_cdf(-z).max(f64::MIN_POSITIVE).ln(),
+        }
     }
 
     /// P(latency <= x seconds).
@@ -123,20 +155,31 @@ impl LatencyDist {
         if x_s <= 0.0 {
             return 0.0;
         }
-        if self.sigma == 0.0 {
-            return if x_s >= self.median_s { 1.0 } else { 0.0 };
+        match *self {
+            LatencyDist::LogNormal { median_s, sigma } => {
+                if sigma == 0.0 {
+                    return if x_s >= median_s { 1.0 } else { 0.0 };
+                }
+                normal_cdf((x_s / median_s).ln() / sigma)
+            }
+            LatencyDist::Exponential { mean_s } => 1.0 - (-x_s / mean_s).exp(),
         }
-        normal_cdf((x_s / self.median_s).ln() / self.sigma)
     }
 
-    /// The mean latency in seconds: median * exp(sigma^2 / 2).
+    /// The mean latency in seconds.
     pub fn mean(&self) -> f64 {
-        self.median_s * (self.sigma * self.sigma / 2.0).exp()
+        match *self {
+            LatencyDist::LogNormal { median_s, sigma } => median_s * (sigma * sigma / 2.0).exp(),
+            LatencyDist::Exponential { mean_s } => mean_s,
+        }
     }
 
     /// The q-quantile in seconds, 0 < q < 1.
     pub fn quantile(&self, q: f64) -> f64 {
-        self.median_s * (self.sigma * normal_quantile(q)).exp()
+        match *self {
+            LatencyDist::LogNormal { median_s, sigma } => median_s * (sigma * normal_quantile(q)).exp(),
+            LatencyDist::Exponential { mean_s } => -mean_s * (1.0 - q).ln(),
+        }
     }
 }
 
@@ -244,6 +287,16 @@ mod tests {
             let z = normal_quantile(p);
             assert!((normal_cdf(z) - p).abs() < 1e-7 * p.max(1e-3), "p = {p}");
         }
+    }
+
+    #[test]
+    fn exponential_latency_by_inverse_cdf() {
+        let d = LatencyDist::Exponential { mean_s: 0.1 };
+        // at_z maps a normal draw through Phi then the exponential quantile.
+        for z in [-2.0, 0.0, 1.5] {
+            assert!((d.cdf(d.at_z(z)) - normal_cdf(z)).abs() < 1e-6, "z = {z}");
+        }
+        assert!((d.quantile(0.5) - 0.1 * 2f64.ln()).abs() < 1e-12);
     }
 
     #[test]

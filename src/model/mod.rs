@@ -2,6 +2,7 @@
 //! checks, the load balancer, traffic and the metrics store. It knows nothing
 //! about strategies: it takes commands and answers queries.
 
+pub mod balancer;
 pub mod dist;
 pub mod health;
 pub mod instance;

@@ -46,6 +46,14 @@ pub enum WorldEvent {
         /// Whether it was an error.
         error: bool,
     },
+    /// The request at the head of an instance's queue may have waited too
+    /// long (request mode with a capacity model).
+    QueueTimeout {
+        /// The instance.
+        instance: InstanceId,
+        /// The request the check is for; a stale check is ignored.
+        seq: u64,
+    },
     /// One aggregate-mode tick of traffic ends.
     Tick,
     /// Metrics are scraped.
@@ -123,8 +131,29 @@ pub enum Routing {
     ByInstance,
 }
 
+/// A request waiting in an instance's queue.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Queued {
+    seq: u64,
+    arrival: SimTime,
+    version: Version,
+    service_s: f64,
+    error: bool,
+}
+
+/// The load on one instance.
+#[derive(Clone, Debug, Default)]
+struct Load {
+    /// Requests in service (capacity model only).
+    busy: u32,
+    /// Requests waiting, oldest first (capacity model only).
+    queue: std::collections::VecDeque<Queued>,
+    /// Requests sent to it and not yet completed.
+    outstanding: u32,
+}
+
 /// Ground-truth request counts (what happened, not what was scraped).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficTotals {
     /// Requests that arrived.
     pub arrived: u64,
@@ -141,6 +170,14 @@ pub struct TrafficTotals {
     /// Requests routed to an instance that was not routable: always zero
     /// unless the model is broken (checked by the invariant checker).
     pub routed_to_unroutable: u64,
+    /// Requests that waited in a queue before service, per version.
+    pub waited: [u64; 2],
+    /// Total time requests spent waiting, seconds (summed in event order).
+    pub wait_s: f64,
+    /// Requests that started service.
+    pub started: u64,
+    /// Requests that timed out in a queue, per version.
+    pub timed_out: [u64; 2],
 }
 
 /// Latency bucket probabilities of one version, split at the latency SLO so
@@ -245,6 +282,10 @@ pub struct World {
     pub totals: TrafficTotals,
     scheduled: Vec<(SimTime, u8, WorldEvent)>,
     changes: Vec<WorldChange>,
+    capacity: Option<crate::scenario::CapacitySpec>,
+    balancer: super::balancer::Balancer,
+    loads: Vec<Load>,
+    next_seq: u64,
     bucket_scratch: Vec<u64>,
     last_tick_requests: [u64; 2],
 }
@@ -294,6 +335,10 @@ impl World {
             totals: TrafficTotals::default(),
             scheduled: Vec::new(),
             changes: Vec::new(),
+            capacity: scenario.capacity.clone(),
+            balancer: super::balancer::Balancer::new(scenario.traffic.balancer),
+            loads: Vec::new(),
+            next_seq: 0,
             bucket_scratch: vec![0; n_buckets],
             last_tick_requests: [0, 0],
         }
@@ -399,6 +444,7 @@ impl World {
             running_since: None,
         });
         self.metrics.add_instance(id);
+        self.loads.push(Load::default());
         id
     }
 
@@ -584,8 +630,14 @@ impl World {
                 error,
             } => {
                 self.in_flight[version.index()] -= 1;
+                self.loads[instance.0 as usize].outstanding -= 1;
                 self.metrics.record(version, instance, bucket as usize, error);
+                if self.capacity.is_some() {
+                    self.loads[instance.0 as usize].busy -= 1;
+                    self.serve_queue(now, instance);
+                }
             }
+            WorldEvent::QueueTimeout { instance, seq } => self.on_queue_timeout(now, instance, seq),
             WorldEvent::Tick => self.on_tick(now),
             WorldEvent::Scrape => {
                 let running = self
@@ -715,32 +767,7 @@ impl World {
         let u_pick: f64 = self.streams.routing.random();
         let z: f64 = StandardNormal.sample(&mut self.streams.latency);
         let u_err: f64 = self.streams.errors.random();
-        let (version, instance) = match self.routing {
-            Routing::Weighted(w) => {
-                let version = if u_route * 100.0 < w {
-                    Version::New
-                } else {
-                    Version::Stable
-                };
-                let candidates = &self.routable[version.index()];
-                let pick = (!candidates.is_empty())
-                    .then(|| candidates[((u_pick * candidates.len() as f64) as usize).min(candidates.len() - 1)]);
-                (version, pick)
-            }
-            Routing::ByInstance => {
-                let (s, n) = (self.routable[0].len(), self.routable[1].len());
-                if s + n == 0 {
-                    (Version::Stable, None)
-                } else {
-                    let k = ((u_pick * (s + n) as f64) as usize).min(s + n - 1);
-                    if k < s {
-                        (Version::Stable, Some(self.routable[0][k]))
-                    } else {
-                        (Version::New, Some(self.routable[1][k - s]))
-                    }
-                }
-            }
-        };
+        let (version, instance) = self.route(u_route, u_pick);
         let v = version.index();
         if version == Version::New {
             self.note_new_exposure(now);
@@ -755,24 +782,177 @@ impl World {
             self.totals.routed_to_unroutable += 1;
         }
         let spec = &self.versions[v];
-        let latency = spec.latency.at_z(z);
+        let service_s = spec.latency.at_z(z);
         let error = u_err < spec.error_prob;
-        let slow = self.latency_slo_s.is_some_and(|slo| latency > slo);
         self.totals.routed[v] += 1;
         self.in_flight[v] += 1;
-        self.totals.errors[v] += u64::from(error);
-        self.totals.failed[v] += u64::from(error || slow);
+        self.loads[instance.0 as usize].outstanding += 1;
+        let request = Queued {
+            seq: self.next_seq,
+            arrival: now,
+            version,
+            service_s,
+            error,
+        };
+        self.next_seq += 1;
+        match &self.capacity {
+            Some(cap) if self.loads[instance.0 as usize].busy >= cap.concurrency => {
+                let deadline = now + cap.queue_timeout;
+                let queue = &mut self.loads[instance.0 as usize].queue;
+                queue.push_back(request);
+                if queue.len() == 1 {
+                    self.schedule(
+                        deadline,
+                        lanes::WORLD,
+                        WorldEvent::QueueTimeout {
+                            instance,
+                            seq: request.seq,
+                        },
+                    );
+                }
+            }
+            _ => self.start_service(now, instance, request),
+        }
+    }
+
+    /// Picks the version and instance for a request (`None` when the
+    /// version has no routable instance).
+    fn route(&mut self, u_route: f64, u_pick: f64) -> (Version, Option<InstanceId>) {
+        let loads = &self.loads;
+        match self.routing {
+            Routing::Weighted(w) => {
+                let version = if u_route * 100.0 < w {
+                    Version::New
+                } else {
+                    Version::Stable
+                };
+                let candidates = &self.routable[version.index()];
+                if candidates.is_empty() {
+                    return (version, None);
+                }
+                let i = self.balancer.pick(candidates.len(), u_pick, version.index(), |i| {
+                    loads[candidates[i].0 as usize].outstanding
+                });
+                (version, Some(candidates[i]))
+            }
+            Routing::ByInstance => {
+                let (stable, new) = (&self.routable[0], &self.routable[1]);
+                let n = stable.len() + new.len();
+                if n == 0 {
+                    return (Version::Stable, None);
+                }
+                let at = |k: usize| {
+                    if k < stable.len() {
+                        stable[k]
+                    } else {
+                        new[k - stable.len()]
+                    }
+                };
+                let k = self
+                    .balancer
+                    .pick(n, u_pick, 2, |k| loads[at(k).0 as usize].outstanding);
+                let id = at(k);
+                (self.instances[id.0 as usize].version, Some(id))
+            }
+        }
+    }
+
+    /// Starts serving `request` on `instance` now: its latency is its wait
+    /// plus its service time.
+    fn start_service(&mut self, now: SimTime, instance: InstanceId, request: Queued) {
+        let v = request.version.index();
+        let wait = now - request.arrival;
+        if wait > SimDuration::ZERO {
+            self.totals.waited[v] += 1;
+            self.totals.wait_s += wait.as_secs_f64();
+        }
+        self.totals.started += 1;
+        if self.capacity.is_some() {
+            self.loads[instance.0 as usize].busy += 1;
+        }
+        let latency = wait.as_secs_f64() + request.service_s;
+        let slow = self.latency_slo_s.is_some_and(|slo| latency > slo);
+        self.totals.errors[v] += u64::from(request.error);
+        self.totals.failed[v] += u64::from(request.error || slow);
         let bucket = self.metrics.bucket_of(latency) as u16;
         self.schedule(
-            now + SimDuration::from_secs_f64(latency),
+            now + SimDuration::from_secs_f64(request.service_s),
             lanes::WORLD,
             WorldEvent::Completion {
-                version,
+                version: request.version,
                 instance,
                 bucket,
-                error,
+                error: request.error,
             },
         );
+    }
+
+    /// Starts queued requests while servers are free, then arms the timeout
+    /// of the new head of the queue.
+    fn serve_queue(&mut self, now: SimTime, instance: InstanceId) {
+        let Some(cap) = self.capacity.clone() else { return };
+        let i = instance.0 as usize;
+        let mut started = false;
+        while self.loads[i].busy < cap.concurrency {
+            let Some(next) = self.loads[i].queue.pop_front() else {
+                break;
+            };
+            self.start_service(now, instance, next);
+            started = true;
+        }
+        if let (true, Some(head)) = (started, self.loads[i].queue.front()) {
+            let (seq, deadline) = (head.seq, head.arrival + cap.queue_timeout);
+            self.schedule(deadline, lanes::WORLD, WorldEvent::QueueTimeout { instance, seq });
+        }
+    }
+
+    /// Whether every instance keeps to its capacity: at most `concurrency`
+    /// in service, and a queue only when all servers are busy.
+    pub fn capacity_problem(&self) -> Option<String> {
+        let cap = self.capacity.as_ref()?;
+        self.loads.iter().enumerate().find_map(|(i, l)| {
+            let bad = l.busy > cap.concurrency || (!l.queue.is_empty() && l.busy < cap.concurrency);
+            bad.then(|| {
+                format!(
+                    "instance {i}: {} in service, {} queued, concurrency {}",
+                    l.busy,
+                    l.queue.len(),
+                    cap.concurrency
+                )
+            })
+        })
+    }
+
+    /// Fails the requests at the head of the queue whose wait has reached
+    /// the timeout: a 504 counted against the version, at the timeout.
+    fn on_queue_timeout(&mut self, now: SimTime, instance: InstanceId, seq: u64) {
+        let Some(cap) = self.capacity.clone() else { return };
+        let i = instance.0 as usize;
+        if self.loads[i].queue.front().map(|h| h.seq) != Some(seq) {
+            return; // this request was served before its deadline
+        }
+        while let Some(head) = self.loads[i].queue.front().copied() {
+            if head.arrival + cap.queue_timeout > now {
+                self.schedule(
+                    head.arrival + cap.queue_timeout,
+                    lanes::WORLD,
+                    WorldEvent::QueueTimeout {
+                        instance,
+                        seq: head.seq,
+                    },
+                );
+                break;
+            }
+            self.loads[i].queue.pop_front();
+            let v = head.version.index();
+            self.totals.timed_out[v] += 1;
+            self.totals.errors[v] += 1;
+            self.totals.failed[v] += 1;
+            self.in_flight[v] -= 1;
+            self.loads[i].outstanding -= 1;
+            let bucket = self.metrics.bucket_of(cap.queue_timeout.as_secs_f64());
+            self.metrics.record(head.version, instance, bucket, true);
+        }
     }
 
     fn on_tick(&mut self, now: SimTime) {
@@ -876,10 +1056,7 @@ mod tests {
 
     #[test]
     fn bucket_model_splits_at_the_slo() {
-        let lat = LatencyDist {
-            median_s: 0.05,
-            sigma: 0.5,
-        };
+        let lat = LatencyDist::lognormal(0.05, 0.5);
         let m = BucketModel::new(&lat, &[0.025, 0.05, 0.1, 0.25], Some(0.1));
         assert!((m.fast.iter().sum::<f64>() - 1.0).abs() < 1e-9);
         assert!((m.slow.iter().sum::<f64>() - 1.0).abs() < 1e-9);

@@ -126,6 +126,7 @@ const TABLE_PATHS: &[&str] = &[
     "fleet",
     "health_check",
     "traffic",
+    "capacity",
     "stable",
     "stable.latency",
     "release",

@@ -28,6 +28,8 @@ pub struct RawScenario {
     pub health_check: Option<RawHealthCheck>,
     /// Incoming traffic.
     pub traffic: Option<RawTraffic>,
+    /// Per-instance capacity and queueing.
+    pub capacity: Option<RawCapacity>,
     /// How the stable version behaves.
     pub stable: Option<RawStable>,
     /// The release being rolled out.
@@ -100,12 +102,29 @@ pub struct RawTraffic {
     pub rate_rps: Option<f64>,
     /// Requests slower than this count as failed.
     pub latency_slo: Option<String>,
+    /// `random`, `round_robin` or `least_outstanding`.
+    pub balancer: Option<String>,
 }
 
-/// Latency given as `{ median, sigma }` or `{ median, p99 }`.
+/// `[capacity]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapacity {
+    /// Requests one instance serves at once.
+    pub concurrency: Option<i64>,
+    /// A request waiting longer than this fails.
+    pub queue_timeout: Option<String>,
+}
+
+/// Latency given as `{ median, sigma }`, `{ median, p99 }` or
+/// `{ dist = "exponential", mean }`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLatency {
+    /// `lognormal` (default) or `exponential`.
+    pub dist: Option<String>,
+    /// Exponential mean.
+    pub mean: Option<String>,
     /// Median latency.
     pub median: Option<String>,
     /// Sigma of log(latency).

@@ -42,6 +42,8 @@ pub struct Scenario {
     pub health_check: HealthCheckSpec,
     /// Traffic.
     pub traffic: TrafficSpec,
+    /// Per-instance capacity; `None` means unlimited (no queueing).
+    pub capacity: Option<CapacitySpec>,
     /// Behaviour of the stable version.
     pub stable: VersionSpec,
     /// The release: its quality and the new version's behaviour.
@@ -131,6 +133,19 @@ pub struct TrafficSpec {
     pub rate_rps: f64,
     /// Requests slower than this count as failed (blast radius, availability).
     pub latency_slo: Option<SimDuration>,
+    /// How the balancer picks an instance.
+    pub balancer: crate::model::balancer::BalancerPolicy,
+}
+
+/// `[capacity]`: each instance serves `concurrency` requests at once and
+/// queues the rest (first in, first out); the version's latency is then its
+/// service time, and a request's latency is its wait plus its service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapacitySpec {
+    /// Servers per instance.
+    pub concurrency: u32,
+    /// A request that waits longer than this fails (a timeout).
+    pub queue_timeout: SimDuration,
 }
 
 /// How one version serves requests and answers probes.

@@ -254,11 +254,47 @@ impl Checker {
     }
 
     pub(super) fn latency(&mut self, path: &str, raw: Option<&RawLatency>) -> LatencyDist {
-        let default = LatencyDist {
-            median_s: 0.05,
-            sigma: 0.5,
-        };
+        let default = LatencyDist::lognormal(0.05, 0.5);
         let Some(raw) = raw else { return default };
+        let dist = self.choice(
+            &format!("{path}.dist"),
+            raw.dist.as_deref(),
+            &["lognormal", "exponential"],
+        );
+        if dist == Some("exponential") {
+            for (field, set) in [
+                ("median", raw.median.is_some()),
+                ("sigma", raw.sigma.is_some()),
+                ("p99", raw.p99.is_some()),
+            ] {
+                if set {
+                    self.fail(
+                        &format!("{path}.{field}"),
+                        "does not apply to dist = \"exponential\"",
+                        "{ dist = \"exponential\", mean = \"50ms\" }",
+                    );
+                }
+            }
+            let Some(mean) = raw.mean.as_ref() else {
+                self.fail(
+                    &format!("{path}.mean"),
+                    "dist = \"exponential\" needs `mean`",
+                    "{ dist = \"exponential\", mean = \"50ms\" }",
+                );
+                return default;
+            };
+            let mean = self.positive_duration(&format!("{path}.mean"), Some(mean), SimDuration::from_millis(50));
+            return LatencyDist::Exponential {
+                mean_s: mean.as_secs_f64(),
+            };
+        }
+        if raw.mean.is_some() {
+            self.fail(
+                &format!("{path}.mean"),
+                "applies only to dist = \"exponential\"",
+                "{ median, sigma } or { median, p99 } for a log-normal",
+            );
+        }
         let median = self.positive_duration(
             &format!("{path}.median"),
             raw.median.as_ref(),
@@ -283,7 +319,7 @@ impl Checker {
                     );
                     return default;
                 }
-                LatencyDist { median_s, sigma }
+                LatencyDist::lognormal(median_s, sigma)
             }
             (None, Some(p99)) => {
                 let p99 = self.duration(&format!("{path}.p99"), Some(p99), median);
@@ -299,17 +335,17 @@ impl Checker {
                     return default;
                 }
                 let d = LatencyDist::from_median_p99(median_s, p99.as_secs_f64());
-                if d.sigma > 5.0 {
+                if d.sigma() > 5.0 {
                     self.fail(
                         &format!("{path}.p99"),
-                        format!("p99 {p99} with median {median} is a sigma of {:.1}", d.sigma),
+                        format!("p99 {p99} with median {median} is a sigma of {:.1}", d.sigma()),
                         "a p99 at most exp(5 x 2.326), about 1e5 times the median",
                     );
                     return default;
                 }
                 d
             }
-            (None, None) => LatencyDist { median_s, sigma: 0.5 },
+            (None, None) => LatencyDist::lognormal(median_s, 0.5),
         }
     }
 }
@@ -503,7 +539,47 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
     let latency_slo = tr
         .and_then(|t| t.latency_slo.as_ref())
         .map(|s| c.positive_duration("traffic.latency_slo", Some(s), SimDuration::from_secs(1)));
-    let traffic = TrafficSpec { rate_rps, latency_slo };
+    use crate::model::balancer::BalancerPolicy;
+    let balancer = match c.choice(
+        "traffic.balancer",
+        tr.and_then(|t| t.balancer.as_deref()),
+        &["random", "round_robin", "least_outstanding"],
+    ) {
+        Some("round_robin") => BalancerPolicy::RoundRobin,
+        Some("least_outstanding") => BalancerPolicy::LeastOutstanding,
+        _ => BalancerPolicy::Random,
+    };
+    let traffic = TrafficSpec {
+        rate_rps,
+        latency_slo,
+        balancer,
+    };
+
+    // [capacity]
+    let capacity = raw.capacity.as_ref().map(|cap| {
+        if cap.concurrency.is_none() {
+            c.fail(
+                "capacity.concurrency",
+                "is required",
+                "a whole number of requests served at once, from 1 to 10000",
+            );
+        }
+        CapacitySpec {
+            concurrency: c.count("capacity.concurrency", cap.concurrency, 1, 1, 10_000) as u32,
+            queue_timeout: c.positive_duration(
+                "capacity.queue_timeout",
+                cap.queue_timeout.as_ref(),
+                SimDuration::from_secs(10),
+            ),
+        }
+    });
+    if capacity.is_some() && fidelity == Fidelity::Aggregate {
+        c.fail(
+            "capacity",
+            "queueing is simulated request by request: aggregate mode has no capacity model yet",
+            "fidelity = \"request\" with [capacity], or no [capacity] in aggregate mode",
+        );
+    }
     if fidelity == Fidelity::Request
         && rate_rps * simulation.max_duration.as_secs_f64() > limits::MAX_REQUEST_MODE_REQUESTS
     {
@@ -745,6 +821,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
             fleet,
             health_check,
             traffic,
+            capacity,
             stable,
             release,
             metrics,
