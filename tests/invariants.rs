@@ -152,7 +152,7 @@ fn an_instant_boot_failure_loop_backs_off_and_ends() {
 #[test]
 fn a_vanishing_rate_sends_no_requests() {
     let mut s = common::load("reference-canary-good.toml");
-    s.traffic.rate_rps = 1e-310;
+    s.traffic.shape = deploysim::model::traffic::TrafficShape::constant(1e-310);
     s.strategy = deploysim::scenario::StrategySpec::None;
     let r = run(&s, 1, checked()).unwrap();
     assert_eq!(r.summary.requests_total(), 0);

@@ -255,7 +255,8 @@ pub struct World {
     versions: [VersionSpec; 2],
     health: crate::scenario::HealthCheckSpec,
     fleet_spec: crate::scenario::FleetSpec,
-    rate_rps: f64,
+    shape: super::traffic::TrafficShape,
+    horizon_s: f64,
     latency_slo_s: Option<f64>,
     tick: SimDuration,
     scrape_interval: SimDuration,
@@ -311,13 +312,16 @@ impl World {
             versions,
             health: scenario.health_check.clone(),
             fleet_spec: scenario.fleet.clone(),
-            rate_rps: scenario.traffic.rate_rps,
+            shape: scenario.traffic.shape.clone(),
+            horizon_s: scenario.simulation.max_duration.as_secs_f64(),
             latency_slo_s: slo,
             tick: scenario.simulation.tick,
             scrape_interval: scenario.metrics.scrape_interval,
             buckets,
-            interarrival: (scenario.traffic.rate_rps > 0.0)
-                .then(|| Exp::new(scenario.traffic.rate_rps).expect("positive rate")),
+            interarrival: {
+                let max = scenario.traffic.shape.max_rate();
+                (max > 0.0).then(|| Exp::new(max).expect("positive rate"))
+            },
             streams,
             instances: Vec::new(),
             desired: [0, 0],
@@ -737,18 +741,34 @@ impl World {
         self.schedule(now + self.health.interval, lanes::WORLD, WorldEvent::Probe(id));
     }
 
+    /// Draws the next arrival of a Poisson process whose rate follows the
+    /// traffic shape, by thinning: candidates at the highest rate, each kept
+    /// with probability rate(t) / highest rate. A constant rate keeps every
+    /// candidate without a draw.
     fn schedule_next_arrival(&mut self, now: SimTime) {
-        if let Some(exp) = self.interarrival {
+        let Some(exp) = self.interarrival else { return };
+        let max = self.shape.max_rate();
+        let mut t = now.as_secs_f64();
+        loop {
             let gap = exp.sample(&mut self.streams.arrivals);
             if !gap.is_finite() || gap > 1e12 {
                 return; // a rate so low that no request ever comes
             }
-            self.schedule(
-                now + SimDuration::from_secs_f64(gap).max(SimDuration(1)),
-                lanes::WORLD,
-                WorldEvent::Arrival,
-            );
+            t += gap;
+            if t > self.horizon_s {
+                return;
+            }
+            let rate = self.shape.rate_at(t);
+            if rate >= max {
+                break;
+            }
+            let u: f64 = self.streams.arrivals.random();
+            if u * max < rate {
+                break;
+            }
         }
+        let at = SimTime(SimDuration::from_secs_f64(t).0).max(now + SimDuration(1));
+        self.schedule(at, lanes::WORLD, WorldEvent::Arrival);
     }
 
     fn note_new_exposure(&mut self, at: SimTime) {
@@ -957,7 +977,8 @@ impl World {
 
     fn on_tick(&mut self, now: SimTime) {
         self.schedule(now + self.tick, lanes::WORLD, WorldEvent::Tick);
-        let mean = self.rate_rps * self.tick.as_secs_f64();
+        let end = now.as_secs_f64();
+        let mean = self.shape.mean_over(end - self.tick.as_secs_f64(), end) * self.tick.as_secs_f64();
         let n = if mean > 0.0 {
             Poisson::new(mean).map_or(0.0, |p| p.sample(&mut self.streams.arrivals)) as u64
         } else {

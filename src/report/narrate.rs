@@ -311,7 +311,7 @@ impl<'a> Narrator<'a> {
                 self.scenario.release.quality.as_str(),
                 self.scenario.fleet.instances,
                 self.label(Version::Stable),
-                self.scenario.traffic.rate_rps
+                self.scenario.traffic.shape.rate_at(t.as_secs_f64())
             ),
             SimEvent::Phase { from, to } => format!("Phase {} -> {}.", from.as_str(), to.as_str()),
             SimEvent::RunEnded => "The simulation ends.".to_string(),

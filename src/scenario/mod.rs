@@ -13,6 +13,7 @@ pub mod units;
 pub mod validate;
 mod validate_rollback;
 mod validate_strategy;
+mod validate_traffic;
 pub use validate_strategy::{preset_steps, shorthand_steps};
 
 pub use error::{FieldError, ScenarioError};
@@ -116,7 +117,8 @@ pub fn parse(file: &Path, text: &str, default_name: &str) -> Result<Scenario, Ve
         }
         vec![ScenarioError::at(file, text, span.start, field)]
     })?;
-    validate::validate(&raw, default_name).map_err(|errors| locate_all(file, text, &doc, errors))
+    let base_dir = file.parent().unwrap_or(Path::new("."));
+    validate::validate(&raw, default_name, base_dir).map_err(|errors| locate_all(file, text, &doc, errors))
 }
 
 /// Tables of the format, which must not be written as arrays (serde would

@@ -104,6 +104,32 @@ pub struct RawTraffic {
     pub latency_slo: Option<String>,
     /// `random`, `round_robin` or `least_outstanding`.
     pub balancer: Option<String>,
+    /// `constant`, `diurnal` or `replay`.
+    pub shape: Option<String>,
+    /// Diurnal: highest rate.
+    pub peak_rps: Option<f64>,
+    /// Diurnal: lowest rate.
+    pub trough_rps: Option<f64>,
+    /// Diurnal: time of the peak within the period.
+    pub peak_at: Option<String>,
+    /// Diurnal: length of a cycle.
+    pub period: Option<String>,
+    /// Replay: a CSV file `t_s,rps`, relative to the scenario file.
+    pub replay_file: Option<String>,
+    /// Bursts on top of the shape.
+    pub spikes: Option<Vec<RawSpike>>,
+}
+
+/// `[[traffic.spikes]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpike {
+    /// Start.
+    pub at: Option<String>,
+    /// Length.
+    pub duration: Option<String>,
+    /// Factor on the rate.
+    pub multiplier: Option<f64>,
 }
 
 /// `[capacity]`.

@@ -129,8 +129,8 @@ pub struct HealthCheckSpec {
 /// `[traffic]`.
 #[derive(Clone, Debug)]
 pub struct TrafficSpec {
-    /// Poisson arrival rate.
-    pub rate_rps: f64,
+    /// The arrival rate over time (arrivals are Poisson at that rate).
+    pub shape: crate::model::traffic::TrafficShape,
     /// Requests slower than this count as failed (blast radius, availability).
     pub latency_slo: Option<SimDuration>,
     /// How the balancer picks an instance.

@@ -351,7 +351,11 @@ impl Checker {
 }
 
 /// Validates a raw scenario. `default_name` is used when the file sets none.
-pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<FieldError>> {
+pub fn validate(
+    raw: &RawScenario,
+    default_name: &str,
+    base_dir: &std::path::Path,
+) -> Result<Scenario, Vec<FieldError>> {
     let mut c = Checker { errors: Vec::new() };
 
     let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
@@ -524,18 +528,9 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
 
     // [traffic]
     let tr = raw.traffic.as_ref();
-    let rate_allowed = format!("a number of requests per second from 0 to {}", limits::MAX_RATE_RPS);
-    let rate_rps = match tr.and_then(|t| t.rate_rps) {
-        None => {
-            c.fail("traffic.rate_rps", "is required", rate_allowed.clone());
-            0.0
-        }
-        Some(r) if !r.is_finite() || !(0.0..=limits::MAX_RATE_RPS).contains(&r) => {
-            c.fail("traffic.rate_rps", format!("{r} is out of range"), rate_allowed.clone());
-            0.0
-        }
-        Some(r) => r,
-    };
+    let shape = super::validate_traffic::shape(&mut c, tr, base_dir);
+    // Limits use the highest rate the shape can reach.
+    let rate_rps = shape.max_rate();
     let latency_slo = tr
         .and_then(|t| t.latency_slo.as_ref())
         .map(|s| c.positive_duration("traffic.latency_slo", Some(s), SimDuration::from_secs(1)));
@@ -550,7 +545,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> Result<Scenario, Vec<F
         _ => BalancerPolicy::Random,
     };
     let traffic = TrafficSpec {
-        rate_rps,
+        shape,
         latency_slo,
         balancer,
     };
