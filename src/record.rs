@@ -97,6 +97,9 @@ pub struct Summary {
     pub totals: TrafficTotals,
     /// Failed requests of the same seed with no rollout, over the same span.
     pub counterfactual_failed: Option<u64>,
+    /// Distinct sessions that saw a failure from the new version (with
+    /// sessions).
+    pub blast_radius_users: Option<u64>,
 }
 
 impl Summary {
@@ -294,6 +297,7 @@ impl SummaryParts<'_> {
             checks: recorder.checks,
             totals: world.totals.clone(),
             counterfactual_failed: None,
+            blast_radius_users: world.blast_radius_users(),
         }
     }
 }

@@ -128,3 +128,41 @@ fn bad_replay_files_are_located() {
     let shown = deploysim::scenario::load(&path).unwrap_err()[0].to_string();
     assert!(shown.contains("cannot read the file"), "{shown}");
 }
+
+/// A canary at 10% of a release failing 3% of requests, with sessions of
+/// `k` requests on average, with or without affinity.
+fn users_hurt(affinity: bool, balancer: &str) -> (u64, u64) {
+    let s = common::parse(&format!(
+        "name = \"users\"\n[simulation]\nmax_duration = \"1h\"\n[fleet]\ninstances = 10\nprovision_time = \"0s\"\n\
+         boot_time = \"0s\"\n[health_check]\nstart_healthy = true\n[traffic]\nrate_rps = 100\nbalancer = \"{balancer}\"\n\
+         [sessions]\nmean_requests = 100\nmean_duration = \"20m\"\naffinity = {affinity}\n\
+         [release]\nquality = \"bad\"\nerror_rate_pct = 3\n[strategy]\nkind = \"canary\"\n\
+         steps = [ {{ set_weight = 10 }}, {{ pause = {{}} }} ]\n\
+         [strategy.success_criteria]\nmax_error_rate_pct = 100\n"
+    ));
+    let r = run(&s, 11, RunOptions::default()).unwrap().summary;
+    (r.blast_radius_users.unwrap(), r.blast_radius_requests())
+}
+
+#[test]
+fn affinity_keeps_harm_to_fewer_users() {
+    // About 360,000 requests: 36,000 to the canary, ~1,080 failing either way.
+    // Without affinity every session's requests spread over both versions,
+    // so P(a session of ~100 requests meets a canary failure) is
+    // 1 - (1 - 0.1 x 0.03)^100 = 0.26; with affinity only the ~10% of
+    // sessions pinned to the canary can be hurt, and each nearly surely is:
+    // 0.1 x (1 - 0.97^100) = 0.095. Fewer than half as many users.
+    let (with, with_requests) = users_hurt(true, "random");
+    let (without, without_requests) = users_hurt(false, "random");
+    assert!(with * 2 < without, "{with} vs {without}");
+    // The requests harmed are about the same (3% of the canary's share).
+    let (a, b) = (with_requests as f64, without_requests as f64);
+    assert!((a - b).abs() < 0.25 * b, "{a} vs {b}");
+    // Consistent hashing on the session runs and harms about as many users
+    // as random picking with affinity (the version choice is the same).
+    let (hashed, _) = users_hurt(true, "consistent_hash");
+    assert!(
+        hashed > 0 && (hashed as f64 - with as f64).abs() < 0.5 * with as f64,
+        "{hashed} vs {with}"
+    );
+}

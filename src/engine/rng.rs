@@ -26,6 +26,8 @@ pub enum Subsystem {
     Health = 6,
     /// Injected faults.
     Faults = 7,
+    /// Which session a request belongs to, and session lengths.
+    Sessions = 8,
 }
 
 /// The random streams of one trial.
@@ -44,6 +46,8 @@ pub struct Streams {
     pub health: ChaCha8Rng,
     /// Fault stream.
     pub faults: ChaCha8Rng,
+    /// Session stream.
+    pub sessions: ChaCha8Rng,
 }
 
 impl Streams {
@@ -57,6 +61,7 @@ impl Streams {
             provisioning: stream(seed, trial, Subsystem::Provisioning),
             health: stream(seed, trial, Subsystem::Health),
             faults: stream(seed, trial, Subsystem::Faults),
+            sessions: stream(seed, trial, Subsystem::Sessions),
         }
     }
 }

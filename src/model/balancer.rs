@@ -10,6 +10,9 @@ pub enum BalancerPolicy {
     /// The instance with the fewest requests outstanding (queued or in
     /// service); ties go to the first after a random starting point.
     LeastOutstanding,
+    /// Consistent (rendezvous) hashing on the session: a session keeps its
+    /// instance while that instance serves. Needs `[sessions]`.
+    ConsistentHash,
 }
 
 impl BalancerPolicy {
@@ -19,6 +22,7 @@ impl BalancerPolicy {
             BalancerPolicy::Random => "random",
             BalancerPolicy::RoundRobin => "round_robin",
             BalancerPolicy::LeastOutstanding => "least_outstanding",
+            BalancerPolicy::ConsistentHash => "consistent_hash",
         }
     }
 }
@@ -46,7 +50,9 @@ impl Balancer {
     pub fn pick(&mut self, n: usize, u: f64, pool: usize, outstanding: impl Fn(usize) -> u32) -> usize {
         let start = ((u * n as f64) as usize).min(n - 1);
         match self.policy {
-            BalancerPolicy::Random => start,
+            // Consistent hashing is done by the world, which knows the
+            // session; without one it is random.
+            BalancerPolicy::Random | BalancerPolicy::ConsistentHash => start,
             BalancerPolicy::RoundRobin => {
                 let c = &mut self.cursors[pool];
                 let i = (*c % n as u64) as usize;

@@ -7,6 +7,7 @@ pub mod dist;
 pub mod health;
 pub mod instance;
 pub mod metrics;
+pub mod sessions;
 pub mod traffic;
 pub mod world;
 

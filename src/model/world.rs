@@ -5,6 +5,7 @@
 //! simulation loop to collect: the events it wants scheduled and the changes
 //! it made (for the recorder and for waking the controller).
 
+use super::balancer::BalancerPolicy;
 use super::dist::LatencyDist;
 use super::health::{apply_probe, ProbeState, Thresholds};
 use super::instance::{HealthStatus, Instance, InstanceId, InstanceStatus, Version};
@@ -139,6 +140,7 @@ struct Queued {
     version: Version,
     service_s: f64,
     error: bool,
+    session: Option<u64>,
 }
 
 /// The load on one instance.
@@ -256,6 +258,10 @@ pub struct World {
     health: crate::scenario::HealthCheckSpec,
     fleet_spec: crate::scenario::FleetSpec,
     shape: super::traffic::TrafficShape,
+    /// The shape's highest rate, and whether the rate never moves (then
+    /// every candidate arrival is kept without a draw).
+    max_rate: f64,
+    flat_rate: bool,
     horizon_s: f64,
     latency_slo_s: Option<f64>,
     tick: SimDuration,
@@ -285,8 +291,10 @@ pub struct World {
     changes: Vec<WorldChange>,
     capacity: Option<crate::scenario::CapacitySpec>,
     balancer: super::balancer::Balancer,
+    balancer_policy: BalancerPolicy,
     loads: Vec<Load>,
     next_seq: u64,
+    sessions: Option<super::sessions::Sessions>,
     bucket_scratch: Vec<u64>,
     last_tick_requests: [u64; 2],
 }
@@ -313,6 +321,9 @@ impl World {
             health: scenario.health_check.clone(),
             fleet_spec: scenario.fleet.clone(),
             shape: scenario.traffic.shape.clone(),
+            max_rate: scenario.traffic.shape.max_rate(),
+            flat_rate: matches!(scenario.traffic.shape.base, super::traffic::BaseShape::Constant(_))
+                && scenario.traffic.shape.spikes.is_empty(),
             horizon_s: scenario.simulation.max_duration.as_secs_f64(),
             latency_slo_s: slo,
             tick: scenario.simulation.tick,
@@ -341,8 +352,10 @@ impl World {
             changes: Vec::new(),
             capacity: scenario.capacity.clone(),
             balancer: super::balancer::Balancer::new(scenario.traffic.balancer),
+            balancer_policy: scenario.traffic.balancer,
             loads: Vec::new(),
             next_seq: 0,
+            sessions: scenario.sessions.clone().map(super::sessions::Sessions::new),
             bucket_scratch: vec![0; n_buckets],
             last_tick_requests: [0, 0],
         }
@@ -651,6 +664,9 @@ impl World {
                     .map(|i| i.id);
                 let running: Vec<_> = running.collect();
                 let gauges = self.gauges(now);
+                if let Some(s) = self.sessions.as_mut() {
+                    s.purge(now);
+                }
                 self.metrics.scrape(now, gauges, running.into_iter());
                 self.schedule(now + self.scrape_interval, lanes::SCRAPE, WorldEvent::Scrape);
             }
@@ -747,7 +763,7 @@ impl World {
     /// candidate without a draw.
     fn schedule_next_arrival(&mut self, now: SimTime) {
         let Some(exp) = self.interarrival else { return };
-        let max = self.shape.max_rate();
+        let max = self.max_rate;
         let mut t = now.as_secs_f64();
         loop {
             let gap = exp.sample(&mut self.streams.arrivals);
@@ -757,6 +773,9 @@ impl World {
             t += gap;
             if t > self.horizon_s {
                 return;
+            }
+            if self.flat_rate {
+                break;
             }
             let rate = self.shape.rate_at(t);
             if rate >= max {
@@ -787,7 +806,15 @@ impl World {
         let u_pick: f64 = self.streams.routing.random();
         let z: f64 = StandardNormal.sample(&mut self.streams.latency);
         let u_err: f64 = self.streams.errors.random();
-        let (version, instance) = self.route(u_route, u_pick);
+        let session = match self.sessions.as_mut() {
+            Some(s) => Some(s.assign(now, &mut self.streams.sessions)),
+            None => None,
+        };
+        let (version, instance) = self.route(u_route, u_pick, session.as_ref());
+        if let (Some(s), Some(a), Some(_)) = (self.sessions.as_mut(), session.as_ref(), instance) {
+            s.pin(a, version);
+        }
+        let session = session.map(|a| a.id);
         let v = version.index();
         if version == Version::New {
             self.note_new_exposure(now);
@@ -796,6 +823,7 @@ impl World {
             self.totals.dropped[v] += 1;
             self.totals.failed[v] += 1;
             self.metrics.record_unroutable(version, 1);
+            self.harm(version, session);
             return;
         };
         if !self.instances[instance.0 as usize].is_routable() {
@@ -813,6 +841,7 @@ impl World {
             version,
             service_s,
             error,
+            session,
         };
         self.next_seq += 1;
         match &self.capacity {
@@ -836,45 +865,72 @@ impl World {
     }
 
     /// Picks the version and instance for a request (`None` when the
-    /// version has no routable instance).
-    fn route(&mut self, u_route: f64, u_pick: f64) -> (Version, Option<InstanceId>) {
-        let loads = &self.loads;
-        match self.routing {
-            Routing::Weighted(w) => {
-                let version = if u_route * 100.0 < w {
+    /// version has no routable instance). A session pinned to a version that
+    /// still has routable instances stays on it (affinity).
+    fn route(
+        &mut self,
+        u_route: f64,
+        u_pick: f64,
+        session: Option<&super::sessions::Assigned>,
+    ) -> (Version, Option<InstanceId>) {
+        let pinned = session
+            .and_then(|a| a.pinned)
+            .filter(|v| !self.routable[v.index()].is_empty());
+        // The candidates are one version's routing table, or (routing by
+        // instance) both tables end to end; `pool` names the round-robin cursor.
+        let (first, second, pool): (&[InstanceId], &[InstanceId], usize) = match (pinned, self.routing) {
+            (Some(v), _) => (&self.routable[v.index()], &[], v.index()),
+            (None, Routing::Weighted(w)) => {
+                let v = if u_route * 100.0 < w {
                     Version::New
                 } else {
                     Version::Stable
                 };
-                let candidates = &self.routable[version.index()];
-                if candidates.is_empty() {
-                    return (version, None);
-                }
-                let i = self.balancer.pick(candidates.len(), u_pick, version.index(), |i| {
-                    loads[candidates[i].0 as usize].outstanding
-                });
-                (version, Some(candidates[i]))
+                (&self.routable[v.index()], &[], v.index())
             }
-            Routing::ByInstance => {
-                let (stable, new) = (&self.routable[0], &self.routable[1]);
-                let n = stable.len() + new.len();
-                if n == 0 {
-                    return (Version::Stable, None);
-                }
-                let at = |k: usize| {
-                    if k < stable.len() {
-                        stable[k]
-                    } else {
-                        new[k - stable.len()]
-                    }
-                };
-                let k = self
-                    .balancer
-                    .pick(n, u_pick, 2, |k| loads[at(k).0 as usize].outstanding);
-                let id = at(k);
-                (self.instances[id.0 as usize].version, Some(id))
+            (None, Routing::ByInstance) => (&self.routable[0], &self.routable[1], 2),
+        };
+        let n = first.len() + second.len();
+        let at = |k: usize| {
+            if k < first.len() {
+                first[k]
+            } else {
+                second[k - first.len()]
             }
+        };
+        if n == 0 {
+            let v = match (pinned, self.routing) {
+                (None, Routing::Weighted(w)) if u_route * 100.0 < w => Version::New,
+                _ => Version::Stable,
+            };
+            return (v, None);
         }
+        let k = match (self.balancer_policy, session) {
+            (BalancerPolicy::ConsistentHash, Some(a)) => {
+                let id = super::sessions::rendezvous(a.id, (0..n).map(|k| at(k).0)).expect("n > 0");
+                (0..n).find(|&k| at(k).0 == id).expect("chosen from the candidates")
+            }
+            _ => {
+                let loads = &self.loads;
+                self.balancer
+                    .pick(n, u_pick, pool, |k| loads[at(k).0 as usize].outstanding)
+            }
+        };
+        let id = at(k);
+        (self.instances[id.0 as usize].version, Some(id))
+    }
+
+    /// Counts a user harmed by the new version (with sessions).
+    fn harm(&mut self, version: Version, session: Option<u64>) {
+        if let (Version::New, Some(id), Some(s)) = (version, session, self.sessions.as_mut()) {
+            s.hurt_by_new(id);
+        }
+    }
+
+    /// Distinct sessions that saw a failure from the new version; `None`
+    /// without sessions.
+    pub fn blast_radius_users(&self) -> Option<u64> {
+        self.sessions.as_ref().map(|s| s.hurt_count())
     }
 
     /// Starts serving `request` on `instance` now: its latency is its wait
@@ -894,6 +950,9 @@ impl World {
         let slow = self.latency_slo_s.is_some_and(|slo| latency > slo);
         self.totals.errors[v] += u64::from(request.error);
         self.totals.failed[v] += u64::from(request.error || slow);
+        if request.error || slow {
+            self.harm(request.version, request.session);
+        }
         let bucket = self.metrics.bucket_of(latency) as u16;
         self.schedule(
             now + SimDuration::from_secs_f64(request.service_s),
@@ -972,6 +1031,7 @@ impl World {
             self.loads[i].outstanding -= 1;
             let bucket = self.metrics.bucket_of(cap.queue_timeout.as_secs_f64());
             self.metrics.record(head.version, instance, bucket, true);
+            self.harm(head.version, head.session);
         }
     }
 

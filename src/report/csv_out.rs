@@ -11,7 +11,7 @@ use crate::model::{InstanceStatus, Version};
 use crate::record::{SimEvent, Summary, TimelineRow};
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 25] = [
+pub const SUMMARY_COLUMNS: [&str; 26] = [
     "scenario",
     "strategy",
     "release",
@@ -34,6 +34,7 @@ pub const SUMMARY_COLUMNS: [&str; 25] = [
     "excess_failed_requests",
     "exposed_requests",
     "blast_radius_requests",
+    "blast_radius_users",
     "dropped_requests",
     "availability_pct",
     "checks_run",
@@ -116,6 +117,7 @@ pub fn summary_record(s: &Summary) -> Vec<String> {
         s.excess_failed_requests().map(|x| x.to_string()).unwrap_or_default(),
         s.exposed_requests().to_string(),
         s.blast_radius_requests().to_string(),
+        s.blast_radius_users.map(|u| u.to_string()).unwrap_or_default(),
         s.totals.dropped.iter().sum::<u64>().to_string(),
         fixed(s.availability_pct(), 4),
         s.checks.to_string(),

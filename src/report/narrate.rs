@@ -385,6 +385,11 @@ pub fn summary_text(s: &Summary) -> String {
         "  blast radius:       {} failed requests on the new version\n",
         s.blast_radius_requests()
     ));
+    if let Some(users) = s.blast_radius_users {
+        out.push_str(&format!(
+            "  users harmed:       {users} sessions saw a failure from the new version\n"
+        ));
+    }
     if let Some(excess) = s.excess_failed_requests() {
         out.push_str(&format!(
             "  excess failures:    {excess} more failed requests than with no rollout\n"

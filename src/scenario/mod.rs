@@ -129,6 +129,7 @@ const TABLE_PATHS: &[&str] = &[
     "health_check",
     "traffic",
     "capacity",
+    "sessions",
     "stable",
     "stable.latency",
     "release",

@@ -30,6 +30,8 @@ pub struct RawScenario {
     pub traffic: Option<RawTraffic>,
     /// Per-instance capacity and queueing.
     pub capacity: Option<RawCapacity>,
+    /// User sessions.
+    pub sessions: Option<RawSessions>,
     /// How the stable version behaves.
     pub stable: Option<RawStable>,
     /// The release being rolled out.
@@ -130,6 +132,18 @@ pub struct RawSpike {
     pub duration: Option<String>,
     /// Factor on the rate.
     pub multiplier: Option<f64>,
+}
+
+/// `[sessions]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSessions {
+    /// Mean requests per session.
+    pub mean_requests: Option<f64>,
+    /// Mean session length.
+    pub mean_duration: Option<String>,
+    /// Keep a session on its first version.
+    pub affinity: Option<bool>,
 }
 
 /// `[capacity]`.

@@ -44,6 +44,8 @@ pub struct Scenario {
     pub traffic: TrafficSpec,
     /// Per-instance capacity; `None` means unlimited (no queueing).
     pub capacity: Option<CapacitySpec>,
+    /// User sessions; `None` means requests belong to no one.
+    pub sessions: Option<crate::model::sessions::SessionSpec>,
     /// Behaviour of the stable version.
     pub stable: VersionSpec,
     /// The release: its quality and the new version's behaviour.

@@ -538,10 +538,11 @@ pub fn validate(
     let balancer = match c.choice(
         "traffic.balancer",
         tr.and_then(|t| t.balancer.as_deref()),
-        &["random", "round_robin", "least_outstanding"],
+        &["random", "round_robin", "least_outstanding", "consistent_hash"],
     ) {
         Some("round_robin") => BalancerPolicy::RoundRobin,
         Some("least_outstanding") => BalancerPolicy::LeastOutstanding,
+        Some("consistent_hash") => BalancerPolicy::ConsistentHash,
         _ => BalancerPolicy::Random,
     };
     let traffic = TrafficSpec {
@@ -568,6 +569,30 @@ pub fn validate(
             ),
         }
     });
+    // [sessions]
+    let sessions = raw.sessions.as_ref().map(|s| crate::model::sessions::SessionSpec {
+        mean_requests: c.number("sessions.mean_requests", s.mean_requests, 20.0, 1.0, 1e9),
+        mean_duration: c.positive_duration(
+            "sessions.mean_duration",
+            s.mean_duration.as_ref(),
+            SimDuration::from_secs(600),
+        ),
+        affinity: s.affinity.unwrap_or(true),
+    });
+    if sessions.is_some() && fidelity == Fidelity::Aggregate {
+        c.fail(
+            "sessions",
+            "sessions follow requests one by one: aggregate mode has no sessions",
+            "fidelity = \"request\" with [sessions]",
+        );
+    }
+    if traffic.balancer == BalancerPolicy::ConsistentHash && sessions.is_none() {
+        c.fail(
+            "traffic.balancer",
+            "consistent_hash hashes the session, and there are no sessions",
+            "a [sessions] table, or another balancer",
+        );
+    }
     if capacity.is_some() && fidelity == Fidelity::Aggregate {
         c.fail(
             "capacity",
@@ -817,6 +842,7 @@ pub fn validate(
             health_check,
             traffic,
             capacity,
+            sessions,
             stable,
             release,
             metrics,
