@@ -50,6 +50,8 @@ pub struct TimelineRow {
     pub errors: [u64; 2],
     /// p99 latency since the previous row, seconds, per version.
     pub p99_s: [Option<f64>; 2],
+    /// Faults on at `t`, joined by `+`.
+    pub active_faults: String,
 }
 
 /// The one-row result of a run.
@@ -256,6 +258,7 @@ impl Recorder {
             requests,
             errors,
             p99_s,
+            active_faults: world.active_faults(),
         });
     }
 }

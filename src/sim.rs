@@ -187,11 +187,12 @@ pub fn run_with(
                 );
                 let obs_cmds = {
                     let fleet = lp.world.fleet_view();
+                    let lens = lp.world.metrics_view();
                     let obs = Observation {
                         now,
                         weight_pct: lp.world.weight_pct(),
                         fleet,
-                        metrics: &lp.world.metrics,
+                        metrics: &lens,
                     };
                     lp.controller.start(&obs)
                 };
@@ -256,11 +257,12 @@ impl Loop<'_> {
             return;
         }
         let fleet = self.world.fleet_view();
+        let lens = self.world.metrics_view();
         let obs = Observation {
             now,
             weight_pct: self.world.weight_pct(),
             fleet,
-            metrics: &self.world.metrics,
+            metrics: &lens,
         };
         let cmds = self.controller.observe(&obs);
         self.apply(now, cmds);

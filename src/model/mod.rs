@@ -4,6 +4,7 @@
 
 pub mod balancer;
 pub mod dist;
+pub mod faults;
 pub mod health;
 pub mod instance;
 pub mod metrics;

@@ -144,6 +144,11 @@ pub fn rendezvous(session: u64, candidates: impl Iterator<Item = u32>) -> Option
     candidates.max_by_key(|&inst| (mix(session ^ mix(u64::from(inst) + 0x9E37_79B9_7F4A_7C15)), inst))
 }
 
+/// A session's fixed position in [0, 1), for choosing user segments.
+pub fn unit_hash(session: u64) -> f64 {
+    (mix(session.wrapping_add(0x2545_F491_4F6C_DD1D)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// SplitMix64's finaliser: a fixed, well-spread 64-bit mix.
 fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

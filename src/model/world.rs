@@ -70,6 +70,18 @@ pub enum WorldEvent {
     /// The fleet of a version is brought back to its desired size (after a
     /// crash-loop backoff).
     Reconcile(Version),
+    /// An occurrence of fault `i` begins.
+    FaultOn(usize),
+    /// An occurrence of fault `i` ends.
+    FaultOff(usize),
+    /// An instance crashes, because of fault `fault` (ignored if that fault
+    /// is off by then).
+    Crash {
+        /// The instance.
+        id: InstanceId,
+        /// The fault.
+        fault: usize,
+    },
 }
 
 /// A change in the world worth recording.
@@ -110,6 +122,13 @@ pub enum WorldChange {
     },
     /// Routing switched to follow instance counts.
     RoutedByInstance,
+    /// A fault started or ended.
+    Fault {
+        /// Its kind's name.
+        name: &'static str,
+        /// Started (true) or ended.
+        started: bool,
+    },
     /// The desired instance count of a version changed.
     Scaled {
         /// Which version.
@@ -180,6 +199,45 @@ pub struct TrafficTotals {
     pub started: u64,
     /// Requests that timed out in a queue, per version.
     pub timed_out: [u64; 2],
+}
+
+/// The metrics as controllers see them while metrics-pipeline faults are
+/// on: queries lag by the scrape delay, and error counts carry noise. The
+/// noise is a pure function of the query (its time and version), so a
+/// replay sees the same numbers.
+pub struct MetricsLens<'a> {
+    store: &'a MetricsStore,
+    delay: SimDuration,
+    noise: f64,
+}
+
+impl MetricsLens<'_> {
+    fn noisy(&self, mut w: crate::model::WindowStats, end: SimTime, salt: u64) -> crate::model::WindowStats {
+        if self.noise > 0.0 && w.requests > 0 {
+            let u = super::sessions::unit_hash(end.0 ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let z = super::dist::normal_quantile(u.clamp(1e-12, 1.0 - 1e-12));
+            let errors = (w.errors as f64 * (1.0 + self.noise * z)).round();
+            w.errors = errors.clamp(0.0, w.requests as f64) as u64;
+        }
+        w
+    }
+}
+
+impl crate::strategy::MetricsView for MetricsLens<'_> {
+    fn window(&self, version: Version, end: SimTime, window: SimDuration) -> crate::model::WindowStats {
+        let end = end.saturating_sub(self.delay);
+        self.noisy(self.store.window(version, end, window), end, version as u64 + 1)
+    }
+    fn window_service(&self, end: SimTime, window: SimDuration) -> crate::model::WindowStats {
+        let end = end.saturating_sub(self.delay);
+        self.noisy(self.store.window_service(end, window), end, 3)
+    }
+    fn gauges(&self, version: Version, t: SimTime) -> super::metrics::Gauges {
+        self.store.gauges(version, t.saturating_sub(self.delay))
+    }
+    fn bounds_s(&self) -> &[f64] {
+        self.store.bounds_s()
+    }
 }
 
 /// Latency bucket probabilities of one version, split at the latency SLO so
@@ -295,6 +353,8 @@ pub struct World {
     loads: Vec<Load>,
     next_seq: u64,
     sessions: Option<super::sessions::Sessions>,
+    faults: super::faults::ActiveFaults,
+    max_duration: SimTime,
     bucket_scratch: Vec<u64>,
     last_tick_requests: [u64; 2],
 }
@@ -321,16 +381,24 @@ impl World {
             health: scenario.health_check.clone(),
             fleet_spec: scenario.fleet.clone(),
             shape: scenario.traffic.shape.clone(),
-            max_rate: scenario.traffic.shape.max_rate(),
+            max_rate: scenario.traffic.shape.max_rate()
+                * super::faults::ActiveFaults::new(scenario.faults.clone()).max_rate_factor(),
             flat_rate: matches!(scenario.traffic.shape.base, super::traffic::BaseShape::Constant(_))
-                && scenario.traffic.shape.spikes.is_empty(),
+                && scenario.traffic.shape.spikes.is_empty()
+                && !scenario
+                    .faults
+                    .iter()
+                    .any(|f| matches!(f.kind, super::faults::FaultKind::TrafficSpike { .. })),
             horizon_s: scenario.simulation.max_duration.as_secs_f64(),
             latency_slo_s: slo,
             tick: scenario.simulation.tick,
             scrape_interval: scenario.metrics.scrape_interval,
             buckets,
             interarrival: {
-                let max = scenario.traffic.shape.max_rate();
+                // Candidates come at the highest rate that shape and faults
+                // allow; thinning keeps rate(t) / highest of them.
+                let max = scenario.traffic.shape.max_rate()
+                    * super::faults::ActiveFaults::new(scenario.faults.clone()).max_rate_factor();
                 (max > 0.0).then(|| Exp::new(max).expect("positive rate"))
             },
             streams,
@@ -356,6 +424,8 @@ impl World {
             loads: Vec::new(),
             next_seq: 0,
             sessions: scenario.sessions.clone().map(super::sessions::Sessions::new),
+            faults: super::faults::ActiveFaults::new(scenario.faults.clone()),
+            max_duration: SimTime::ZERO + scenario.simulation.max_duration,
             bucket_scratch: vec![0; n_buckets],
             last_tick_requests: [0, 0],
         }
@@ -380,6 +450,105 @@ impl World {
             Fidelity::Aggregate => self.schedule(SimTime::ZERO + self.tick, lanes::WORLD, WorldEvent::Tick),
         }
         self.schedule(SimTime::ZERO, lanes::SCRAPE, WorldEvent::Scrape);
+        for i in 0..self.faults.specs().len() {
+            let timing = self.faults.specs()[i].timing.clone();
+            for (on, off) in super::faults::occurrences(&timing, self.max_duration, &mut self.streams.faults) {
+                self.schedule(on, lanes::WORLD, WorldEvent::FaultOn(i));
+                if off < self.max_duration {
+                    self.schedule(off, lanes::WORLD, WorldEvent::FaultOff(i));
+                }
+            }
+        }
+    }
+
+    /// The metrics as controllers query them (through any metrics-pipeline
+    /// faults that are on).
+    pub fn metrics_view(&self) -> MetricsLens<'_> {
+        MetricsLens {
+            store: &self.metrics,
+            delay: self.faults.query_delay(),
+            noise: self.faults.noise(),
+        }
+    }
+
+    /// Names of the faults that are on, joined by `+`.
+    pub fn active_faults(&self) -> String {
+        self.faults.names()
+    }
+
+    fn on_fault(&mut self, now: SimTime, i: usize, on: bool) {
+        if !self.faults.switch(i, on) {
+            return;
+        }
+        let kind = self.faults.specs()[i].kind.clone();
+        self.changes.push(WorldChange::Fault {
+            name: kind.as_str(),
+            started: on,
+        });
+        if !on {
+            return;
+        }
+        use super::faults::FaultKind;
+        let ids: Vec<InstanceId> = self
+            .instances
+            .iter()
+            .filter(|x| !x.status.is_terminal())
+            .map(|x| x.id)
+            .collect();
+        for id in ids {
+            let inst = &self.instances[id.0 as usize];
+            match kind {
+                FaultKind::ZoneOutage { zones, zone } if inst.ordinal % zones == zone => self.crash(now, id),
+                FaultKind::CrashLoop { .. } | FaultKind::InstanceCrashes { .. }
+                    if inst.status == InstanceStatus::Running =>
+                {
+                    self.plan_crash(now, id, i)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Schedules the crash of a running instance that fault `i` causes.
+    fn plan_crash(&mut self, now: SimTime, id: InstanceId, i: usize) {
+        use super::faults::FaultKind;
+        let inst = &self.instances[id.0 as usize];
+        let at = match self.faults.specs()[i].kind {
+            FaultKind::CrashLoop { after } if inst.version == Version::New => {
+                (inst.running_since.unwrap_or(now) + after).max(now)
+            }
+            FaultKind::InstanceCrashes { mtbf } => {
+                let rate = 1.0 / mtbf.as_secs_f64();
+                let gap = Exp::new(rate).map_or(f64::INFINITY, |e| e.sample(&mut self.streams.faults));
+                now + SimDuration::from_secs_f64(gap.min(1e12))
+            }
+            _ => return,
+        };
+        self.schedule(at, lanes::WORLD, WorldEvent::Crash { id, fault: i });
+    }
+
+    /// An instance dies: Failed, counted as a restart, replaced after the
+    /// crash-loop backoff.
+    fn crash(&mut self, now: SimTime, id: InstanceId) {
+        let inst = &self.instances[id.0 as usize];
+        if inst.status.is_terminal() || inst.status == InstanceStatus::Stopping {
+            return;
+        }
+        let version = inst.version;
+        self.restarts[version.index()] += 1;
+        self.set_status(id, InstanceStatus::Failed);
+        let streak = &mut self.failure_streak[version.index()];
+        *streak = (*streak + 1).min(6);
+        let backoff = SimDuration::from_secs((10u64 << (*streak - 1)).min(300));
+        self.schedule(now + backoff, lanes::WORLD, WorldEvent::Reconcile(version));
+    }
+
+    /// Whether an instance sits in a zone that is down.
+    fn in_dead_zone(&self, id: InstanceId) -> bool {
+        let ordinal = self.instances[id.0 as usize].ordinal;
+        self.faults
+            .active()
+            .any(|k| matches!(k, super::faults::FaultKind::ZoneOutage { zones, zone } if ordinal % zones == *zone))
     }
 
     /// Events the world wants scheduled since the last call.
@@ -667,7 +836,11 @@ impl World {
                 if let Some(s) = self.sessions.as_mut() {
                     s.purge(now);
                 }
-                self.metrics.scrape(now, gauges, running.into_iter());
+                // Drawn at every scrape, so the fault stream stays aligned.
+                let u: f64 = self.streams.faults.random();
+                if u >= self.faults.scrape_drop_prob() {
+                    self.metrics.scrape(now, gauges, running.into_iter());
+                }
                 self.schedule(now + self.scrape_interval, lanes::SCRAPE, WorldEvent::Scrape);
             }
             WorldEvent::Provisioned(id) => {
@@ -685,6 +858,14 @@ impl World {
             }
             WorldEvent::Probe(id) => self.on_probe(now, id),
             WorldEvent::Reconcile(version) => self.reconcile(now, version),
+            WorldEvent::FaultOn(i) => self.on_fault(now, i, true),
+            WorldEvent::FaultOff(i) => self.on_fault(now, i, false),
+            WorldEvent::Crash { id, fault } => {
+                let running = self.instances[id.0 as usize].status == InstanceStatus::Running;
+                if self.faults.is_on(fault) && running {
+                    self.crash(now, id);
+                }
+            }
         }
     }
 
@@ -697,15 +878,13 @@ impl World {
         // Always draw, so the provisioning stream stays aligned across
         // releases with and without boot failures.
         let u: f64 = self.streams.provisioning.random();
-        if u < self.versions[version.index()].boot_failure_prob {
-            self.restarts[version.index()] += 1;
-            self.set_status(id, InstanceStatus::Failed);
+        let p_fail = self
+            .faults
+            .boot_failure_prob(self.versions[version.index()].boot_failure_prob, version);
+        if u < p_fail || self.in_dead_zone(id) {
             // The replacement waits out a crash-loop backoff (10 s doubling to
             // 5 min, as Kubernetes does), so failures take simulated time.
-            let streak = &mut self.failure_streak[version.index()];
-            *streak = (*streak + 1).min(6);
-            let backoff = SimDuration::from_secs((10u64 << (*streak - 1)).min(300));
-            self.schedule(now + backoff, lanes::WORLD, WorldEvent::Reconcile(version));
+            self.crash(now, id);
             return;
         }
         self.failure_streak[version.index()] = 0;
@@ -723,6 +902,11 @@ impl World {
             self.update_routable(id);
         }
         self.schedule(now + self.health.initial_delay, lanes::WORLD, WorldEvent::Probe(id));
+        for i in 0..self.faults.specs().len() {
+            if self.faults.is_on(i) {
+                self.plan_crash(now, id, i);
+            }
+        }
     }
 
     fn on_probe(&mut self, now: SimTime, id: InstanceId) {
@@ -733,7 +917,7 @@ impl World {
         let spec = &self.versions[inst.version.index()];
         let fails: f64 = self.streams.health.random();
         let z: f64 = StandardNormal.sample(&mut self.streams.health);
-        let code = if fails < spec.probe_failure_prob {
+        let code = if fails < self.faults.probe_failure_prob(spec.probe_failure_prob) {
             503
         } else {
             spec.health_status_code
@@ -777,7 +961,7 @@ impl World {
             if self.flat_rate {
                 break;
             }
-            let rate = self.shape.rate_at(t);
+            let rate = self.shape.rate_at(t) * self.faults.rate_factor();
             if rate >= max {
                 break;
             }
@@ -830,8 +1014,17 @@ impl World {
             self.totals.routed_to_unroutable += 1;
         }
         let spec = &self.versions[v];
-        let service_s = spec.latency.at_z(z);
-        let error = u_err < spec.error_prob;
+        let inst = &self.instances[instance.0 as usize];
+        let uptime = inst.running_since.map_or(SimDuration::ZERO, |t| now - t);
+        let utilisation = self.capacity.as_ref().map_or(0.0, |cap| {
+            f64::from(self.loads[instance.0 as usize].busy) / f64::from(cap.concurrency)
+        });
+        let segment = self.segment_of(session);
+        let service_s = spec.latency.at_z(z) * self.faults.latency_factor(version, uptime);
+        let error = u_err
+            < self
+                .faults
+                .error_prob(spec.error_prob, version, uptime, utilisation, segment);
         self.totals.routed[v] += 1;
         self.in_flight[v] += 1;
         self.loads[instance.0 as usize].outstanding += 1;
@@ -918,6 +1111,18 @@ impl World {
         };
         let id = at(k);
         (self.instances[id.0 as usize].version, Some(id))
+    }
+
+    /// Whether a session belongs to the user segment of an active
+    /// failure-for-segment fault (a fixed share of sessions, by hash).
+    fn segment_of(&self, session: Option<u64>) -> bool {
+        let Some(id) = session else { return false };
+        self.faults.active().any(|k| match k {
+            super::faults::FaultKind::FailureForSegment { share_pct, .. } => {
+                (super::sessions::unit_hash(id) * 100.0) < *share_pct
+            }
+            _ => false,
+        })
     }
 
     /// Counts a user harmed by the new version (with sessions).
@@ -1038,7 +1243,9 @@ impl World {
     fn on_tick(&mut self, now: SimTime) {
         self.schedule(now + self.tick, lanes::WORLD, WorldEvent::Tick);
         let end = now.as_secs_f64();
-        let mean = self.shape.mean_over(end - self.tick.as_secs_f64(), end) * self.tick.as_secs_f64();
+        let mean = self.shape.mean_over(end - self.tick.as_secs_f64(), end)
+            * self.tick.as_secs_f64()
+            * self.faults.rate_factor();
         let n = if mean > 0.0 {
             Poisson::new(mean).map_or(0.0, |p| p.sample(&mut self.streams.arrivals)) as u64
         } else {
@@ -1062,13 +1269,13 @@ impl World {
                 let tick_start = now.saturating_sub(self.tick).max(self.weight_set_at);
                 self.note_new_exposure(tick_start);
             }
-            self.serve_tick(version, count);
+            self.serve_tick(now, version, count);
         }
     }
 
     /// Spreads `count` requests of one tick over the version's routable
     /// instances and draws their outcomes as counts.
-    fn serve_tick(&mut self, version: Version, count: u64) {
+    fn serve_tick(&mut self, now: SimTime, version: Version, count: u64) {
         let v = version.index();
         let k = self.routable[v].len();
         if k == 0 {
@@ -1089,7 +1296,21 @@ impl World {
                 continue;
             }
             let instance = self.routable[v][j];
-            let model = &self.buckets[v];
+            let uptime = self.instances[instance.0 as usize]
+                .running_since
+                .map_or(SimDuration::ZERO, |t| now - t);
+            let factor = self.faults.latency_factor(version, uptime);
+            let scaled;
+            let model = if factor == 1.0 {
+                &self.buckets[v]
+            } else {
+                scaled = BucketModel::new(
+                    &self.versions[v].latency.scaled(factor),
+                    self.metrics.bounds_s(),
+                    self.latency_slo_s,
+                );
+                &scaled
+            };
             let slow = if self.latency_slo_s.is_some() {
                 binomial(m, model.p_slow, &mut self.streams.latency)
             } else {
@@ -1103,7 +1324,9 @@ impl World {
                 &mut self.bucket_scratch,
             );
             multinomial(slow, &model.slow, &mut self.streams.latency, &mut self.bucket_scratch);
-            let p_err = self.versions[v].error_prob;
+            let p_err = self
+                .faults
+                .error_prob(self.versions[v].error_prob, version, uptime, 0.0, false);
             let errors_slow = binomial(slow, p_err, &mut self.streams.errors);
             let errors_fast = binomial(m - slow, p_err, &mut self.streams.errors);
             let errors = errors_slow + errors_fast;

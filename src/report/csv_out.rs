@@ -57,6 +57,7 @@ pub fn timeline_columns() -> Vec<String> {
             cols.push(format!("{}_{m}", v.as_str()));
         }
     }
+    cols.push("active_faults".into());
     cols
 }
 
@@ -145,6 +146,7 @@ pub fn timeline_csv(rows: &[TimelineRow]) -> Vec<u8> {
             rec.push(fixed(rate, 3));
             rec.push(fixed(r.p99_s[i].map(|s| s * 1000.0), 3));
         }
+        rec.push(r.active_faults.clone());
         w.write_record(&rec).expect("in-memory write");
     }
     finish(w)

@@ -125,6 +125,9 @@ pub fn describe(event: &SimEvent) -> Described {
             ),
             WorldChange::Weight { from, to } => d("weight", "new", format!("{from:.2} -> {to:.2}")),
             WorldChange::RoutedByInstance => d("routing", "", "by instance count".into()),
+            WorldChange::Fault { name, started } => {
+                d("fault", name, if *started { "started".into() } else { "ended".into() })
+            }
             WorldChange::Scaled { version, from, to } => d("scale", version.as_str(), format!("{from} -> {to}")),
         },
         SimEvent::Controller(r) => match r {
@@ -228,6 +231,8 @@ impl<'a> Narrator<'a> {
             WorldChange::Scaled { version, from, to } => {
                 format!("Want {to} instances of {} (was {from}).", self.label(*version))
             }
+            WorldChange::Fault { name, started: true } => format!("FAULT {name} begins."),
+            WorldChange::Fault { name, started: false } => format!("Fault {name} ends."),
         }
     }
 

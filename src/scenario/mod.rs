@@ -11,6 +11,7 @@ pub mod raw;
 pub mod types;
 pub mod units;
 pub mod validate;
+mod validate_faults;
 mod validate_rollback;
 mod validate_strategy;
 mod validate_traffic;
@@ -98,7 +99,13 @@ pub fn parse(file: &Path, text: &str, default_name: &str) -> Result<Scenario, Ve
     let doc = SpannedDoc::parse(text);
     if let Some(d) = &doc {
         let mut misshapen = d.tables_given_as_arrays(TABLE_PATHS);
-        misshapen.extend(d.array_entries_not_tables(&["strategy.steps", "rollback.triggers", "history"]));
+        misshapen.extend(d.array_entries_not_tables(&[
+            "strategy.steps",
+            "rollback.triggers",
+            "history",
+            "faults",
+            "traffic.spikes",
+        ]));
         if !misshapen.is_empty() {
             return Err(locate_all(file, text, &doc, misshapen));
         }

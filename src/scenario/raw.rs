@@ -44,6 +44,52 @@ pub struct RawScenario {
     pub rollback: Option<RawRollback>,
     /// Past deployments, oldest first.
     pub history: Option<Vec<RawRecord>>,
+    /// Injected faults.
+    pub faults: Option<Vec<RawFault>>,
+}
+
+/// `[[faults]]`: one flat table whose `kind` decides the fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    /// The fault kind.
+    pub kind: Option<String>,
+    /// Scheduled start.
+    pub at: Option<String>,
+    /// Length (of each occurrence).
+    pub duration: Option<String>,
+    /// Random occurrences per hour.
+    pub rate_per_hour: Option<f64>,
+    /// Failure share, percent.
+    pub error_rate_pct: Option<f64>,
+    /// Factor on latency or rate.
+    pub multiplier: Option<f64>,
+    /// Boot failure probability, percent.
+    pub probability_pct: Option<f64>,
+    /// Uptime before a crash.
+    pub after: Option<String>,
+    /// Memory leak: extra error points per hour of uptime.
+    pub error_pct_per_hour: Option<f64>,
+    /// Memory leak: latency growth per hour of uptime (fraction).
+    pub latency_growth_per_hour: Option<f64>,
+    /// Failure under load: utilisation threshold, percent.
+    pub utilisation_pct: Option<f64>,
+    /// Failure for a segment: share of sessions, percent.
+    pub share_pct: Option<f64>,
+    /// Instance crashes: mean time between failures.
+    pub mtbf: Option<String>,
+    /// Zone outage: number of zones.
+    pub zones: Option<i64>,
+    /// Zone outage: the failing zone (0-based).
+    pub zone: Option<i64>,
+    /// Flaky health checks: false failure probability, percent.
+    pub false_failure_pct: Option<f64>,
+    /// Dropped scrapes: loss probability, percent.
+    pub drop_pct: Option<f64>,
+    /// Delayed scrapes: the lag.
+    pub delay: Option<String>,
+    /// Metrics noise: sd, percent.
+    pub noise_pct: Option<f64>,
 }
 
 /// `[simulation]`.

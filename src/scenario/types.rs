@@ -56,6 +56,8 @@ pub struct Scenario {
     pub strategy: StrategySpec,
     /// Rollback triggers and recovery.
     pub rollback: RollbackSpec,
+    /// Injected faults.
+    pub faults: Vec<crate::model::faults::FaultSpec>,
 }
 
 impl Scenario {

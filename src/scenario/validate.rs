@@ -593,6 +593,8 @@ pub fn validate(
             "a [sessions] table, or another balancer",
         );
     }
+    let faults =
+        super::validate_faults::validate_faults(&mut c, raw.faults.as_ref(), capacity.is_some(), sessions.is_some());
     if capacity.is_some() && fidelity == Fidelity::Aggregate {
         c.fail(
             "capacity",
@@ -848,6 +850,7 @@ pub fn validate(
             metrics,
             strategy,
             rollback,
+            faults,
         })
     } else {
         Err(c.errors)
