@@ -64,7 +64,7 @@ fn every_scenario_field_is_documented() {
             );
         }
     }
-    assert_eq!(files, 4);
+    assert_eq!(files, 5);
 }
 
 #[test]
