@@ -56,6 +56,11 @@ pub struct RunResult {
     pub events: Vec<(SimTime, SimEvent)>,
     /// Timeline rows (empty without `keep_detail`).
     pub timeline: Vec<TimelineRow>,
+    /// The final cumulative counters of each version (requests, errors and
+    /// the whole run's latency histogram).
+    pub counters: [crate::model::metrics::Counters; 2],
+    /// The histogram's finite bucket bounds, seconds.
+    pub bucket_bounds_s: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -236,6 +241,11 @@ pub fn run_with(
         summary,
         events: lp.recorder.events,
         timeline: lp.recorder.timeline,
+        counters: [
+            lp.world.metrics.live(crate::model::Version::Stable).clone(),
+            lp.world.metrics.live(crate::model::Version::New).clone(),
+        ],
+        bucket_bounds_s: lp.world.metrics.bounds_s().to_vec(),
     })
 }
 

@@ -96,7 +96,12 @@ fn bad_release_faults_hurt_the_new_version() {
         // The new version's failure share: a rollback may cut the exposure,
         // so compare rates, not counts.
         let share = |r: &RunResult| r.summary.blast_radius_requests() as f64 / r.summary.exposed_requests() as f64;
-        assert!(share(&with) > share(&without), "{name}: {} vs {}", share(&with), share(&without));
+        assert!(
+            share(&with) > share(&without),
+            "{name}: {} vs {}",
+            share(&with),
+            share(&without)
+        );
         assert!(
             with.summary.rollback_performed || name == "failure-for-segment",
             "{name}"

@@ -8,6 +8,7 @@ pub mod faults;
 pub mod health;
 pub mod instance;
 pub mod metrics;
+pub mod queueing;
 pub mod sessions;
 pub mod traffic;
 pub mod world;

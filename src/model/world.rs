@@ -251,8 +251,12 @@ struct BucketModel {
 
 impl BucketModel {
     fn new(latency: &LatencyDist, bounds_s: &[f64], slo_s: Option<f64>) -> Self {
+        Self::from_cdf(|x| latency.cdf(x), bounds_s, slo_s)
+    }
+
+    fn from_cdf(latency_cdf: impl Fn(f64) -> f64, bounds_s: &[f64], slo_s: Option<f64>) -> Self {
         let slo = slo_s.unwrap_or(f64::INFINITY);
-        let cdf = |x: f64| if x.is_infinite() { 1.0 } else { latency.cdf(x) };
+        let cdf = |x: f64| if x.is_infinite() { 1.0 } else { latency_cdf(x) };
         let n = bounds_s.len() + 1;
         let edge = |i: usize| {
             if i == 0 {
@@ -1259,6 +1263,7 @@ impl World {
         };
         let n_new = binomial(n, new_share, &mut self.streams.routing);
         self.last_tick_requests = [n - n_new, n_new];
+        let expected = [mean * (1.0 - new_share), mean * new_share];
         for (version, count) in [(Version::Stable, n - n_new), (Version::New, n_new)] {
             if count == 0 {
                 continue;
@@ -1269,13 +1274,16 @@ impl World {
                 let tick_start = now.saturating_sub(self.tick).max(self.weight_set_at);
                 self.note_new_exposure(tick_start);
             }
-            self.serve_tick(now, version, count);
+            self.serve_tick(now, version, count, expected[version.index()]);
         }
     }
 
     /// Spreads `count` requests of one tick over the version's routable
     /// instances and draws their outcomes as counts.
-    fn serve_tick(&mut self, now: SimTime, version: Version, count: u64) {
+    /// `expected` is the mean count of the tick for this version: queueing
+    /// is judged at the offered rate, not at one tick's random count (the
+    /// queue formulas are steady-state results for a rate).
+    fn serve_tick(&mut self, now: SimTime, version: Version, count: u64, expected: f64) {
         let v = version.index();
         let k = self.routable[v].len();
         if k == 0 {
@@ -1300,25 +1308,48 @@ impl World {
                 .running_since
                 .map_or(SimDuration::ZERO, |t| now - t);
             let factor = self.faults.latency_factor(version, uptime);
-            let scaled;
-            let model = if factor == 1.0 {
-                &self.buckets[v]
-            } else {
-                scaled = BucketModel::new(
-                    &self.versions[v].latency.scaled(factor),
-                    self.metrics.bounds_s(),
-                    self.latency_slo_s,
+            let service = self.versions[v].latency.scaled(factor);
+            // With a capacity model, this tick's queue at this instance.
+            let queue = self.capacity.as_ref().map(|cap| {
+                let q = super::queueing::tick(
+                    expected / k as f64,
+                    self.tick.as_secs_f64(),
+                    cap.concurrency,
+                    service.mean(),
+                    cap.queue_timeout.as_secs_f64(),
                 );
-                &scaled
+                (q, cap.queue_timeout)
+            });
+            let timed_out = match &queue {
+                Some((q, _)) => binomial(m, q.p_timeout, &mut self.streams.latency),
+                None => 0,
             };
+            let owned;
+            let model = match &queue {
+                Some((q, _)) => {
+                    owned = BucketModel::from_cdf(
+                        |x| super::queueing::served_latency_cdf(&service, &q.waits, q.p_timeout, x),
+                        self.metrics.bounds_s(),
+                        self.latency_slo_s,
+                    );
+                    &owned
+                }
+                None if factor == 1.0 => &self.buckets[v],
+                None => {
+                    owned = BucketModel::new(&service, self.metrics.bounds_s(), self.latency_slo_s);
+                    &owned
+                }
+            };
+            // Timed-out requests fail at the timeout; the rest are served.
+            let served = m - timed_out;
             let slow = if self.latency_slo_s.is_some() {
-                binomial(m, model.p_slow, &mut self.streams.latency)
+                binomial(served, model.p_slow, &mut self.streams.latency)
             } else {
                 0
             };
             self.bucket_scratch.iter_mut().for_each(|b| *b = 0);
             multinomial(
-                m - slow,
+                served - slow,
                 &model.fast,
                 &mut self.streams.latency,
                 &mut self.bucket_scratch,
@@ -1328,11 +1359,16 @@ impl World {
                 .faults
                 .error_prob(self.versions[v].error_prob, version, uptime, 0.0, false);
             let errors_slow = binomial(slow, p_err, &mut self.streams.errors);
-            let errors_fast = binomial(m - slow, p_err, &mut self.streams.errors);
-            let errors = errors_slow + errors_fast;
+            let errors_fast = binomial(served - slow, p_err, &mut self.streams.errors);
+            let mut errors = errors_slow + errors_fast;
+            if let Some((_, timeout)) = queue {
+                self.totals.timed_out[v] += timed_out;
+                self.bucket_scratch[self.metrics.bucket_of(timeout.as_secs_f64())] += timed_out;
+                errors += timed_out;
+            }
             self.totals.routed[v] += m;
             self.totals.errors[v] += errors;
-            self.totals.failed[v] += slow + errors_fast;
+            self.totals.failed[v] += slow + errors_fast + timed_out;
             let scratch = std::mem::take(&mut self.bucket_scratch);
             self.metrics.record_counts(version, instance, errors, &scratch);
             self.bucket_scratch = scratch;

@@ -595,13 +595,6 @@ pub fn validate(
     }
     let faults =
         super::validate_faults::validate_faults(&mut c, raw.faults.as_ref(), capacity.is_some(), sessions.is_some());
-    if capacity.is_some() && fidelity == Fidelity::Aggregate {
-        c.fail(
-            "capacity",
-            "queueing is simulated request by request: aggregate mode has no capacity model yet",
-            "fidelity = \"request\" with [capacity], or no [capacity] in aggregate mode",
-        );
-    }
     if fidelity == Fidelity::Request
         && rate_rps * simulation.max_duration.as_secs_f64() > limits::MAX_REQUEST_MODE_REQUESTS
     {
