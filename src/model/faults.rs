@@ -227,6 +227,17 @@ impl ActiveFaults {
         (1.0 - ok).clamp(0.0, 1.0)
     }
 
+    /// The failure-under-load threshold that is on, as a share of servers
+    /// (the lowest, if several).
+    pub fn load_threshold(&self) -> Option<f64> {
+        self.active()
+            .filter_map(|k| match k {
+                FaultKind::FailureUnderLoad { utilisation_pct, .. } => Some(utilisation_pct / 100.0),
+                _ => None,
+            })
+            .reduce(f64::min)
+    }
+
     /// The factor on a request's latency.
     pub fn latency_factor(&self, version: Version, uptime: SimDuration) -> f64 {
         let mut f = 1.0;

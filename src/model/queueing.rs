@@ -47,6 +47,23 @@ pub struct TickQueue {
     pub p_timeout: f64,
     /// How the others wait.
     pub waits: Waits,
+    /// What an arrival finds: `busy[k]` is the probability that k servers
+    /// are busy (k = 0..=c; k = c includes every state with a queue).
+    pub busy: Vec<f64>,
+}
+
+impl TickQueue {
+    /// The probability that an arrival finds more than `share` of the
+    /// servers busy (by PASTA, the time share of those states).
+    pub fn p_busier_than(&self, share: f64) -> f64 {
+        let c = (self.busy.len() - 1) as f64;
+        self.busy
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k as f64 > share * c)
+            .map(|(_, p)| p)
+            .sum()
+    }
 }
 
 /// Strata of the wait distribution (a quadrature of 32 points).
@@ -61,21 +78,26 @@ pub fn tick(m: f64, tick_s: f64, c: u32, service_mean_s: f64, timeout_s: f64) ->
     let cmu = f64::from(c) * mu;
     let a = lambda / mu;
     if lambda <= 0.0 {
+        let mut busy = vec![0.0; c as usize + 1];
+        busy[0] = 1.0;
         return TickQueue {
             p_timeout: 0.0,
             waits: Waits {
                 p_wait: 0.0,
                 strata: vec![0.0; STRATA],
             },
+            busy,
         };
     }
     // Free-server states in Erlang proportions (relative to state 0), and
     // the density of V at 0+, lambda * pi_(c-1), in the same units.
+    let mut terms = vec![1.0];
     let mut term = 1.0;
     let mut free = 1.0;
     for k in 1..c {
         term *= a / f64::from(k);
         free += term;
+        terms.push(term);
     }
     let k0 = lambda * term;
     let theta = cmu - lambda;
@@ -99,9 +121,12 @@ pub fn tick(m: f64, tick_s: f64, c: u32, service_mean_s: f64, timeout_s: f64) ->
             }
         })
         .collect();
+    let mut busy: Vec<f64> = terms.iter().map(|t| t / total).collect();
+    busy.push(1.0 - free / total);
     TickQueue {
         p_timeout,
         waits: Waits { p_wait, strata },
+        busy,
     }
 }
 
@@ -139,6 +164,17 @@ mod tests {
         // The midpoints of 32 equal-probability strata underestimate an
         // exponential's mean by about 1% (the last stratum's long tail).
         assert!((mean - exact).abs() < 0.015 * exact, "{mean} vs {exact}");
+    }
+
+    #[test]
+    fn arrivals_see_erlang_state_probabilities() {
+        // Long timeout: P(all c busy) is Erlang C, and the rest are in
+        // Erlang proportions a^k / k!.
+        let q = tick(32.0, 1.0, 4, 0.1, 1e6);
+        assert!((q.busy[4] - erlang_c(4, 3.2)).abs() < 1e-9);
+        assert!((q.busy.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((q.busy[1] / q.busy[0] - 3.2).abs() < 1e-9);
+        assert!((q.p_busier_than(0.6) - (q.busy[3] + q.busy[4])).abs() < 1e-12);
     }
 
     #[test]

@@ -1355,9 +1355,17 @@ impl World {
                 &mut self.bucket_scratch,
             );
             multinomial(slow, &model.slow, &mut self.streams.latency, &mut self.bucket_scratch);
-            let p_err = self
-                .faults
-                .error_prob(self.versions[v].error_prob, version, uptime, 0.0, false);
+            // A failure-under-load fault hits the requests that find their
+            // instance busier than its threshold: by PASTA, that state's share.
+            let base_err = self.versions[v].error_prob;
+            let p_err = match (self.faults.load_threshold(), &queue) {
+                (Some(share), Some((q, _))) => {
+                    let busier = q.p_busier_than(share);
+                    busier * self.faults.error_prob(base_err, version, uptime, 1.0, false)
+                        + (1.0 - busier) * self.faults.error_prob(base_err, version, uptime, 0.0, false)
+                }
+                _ => self.faults.error_prob(base_err, version, uptime, 0.0, false),
+            };
             let errors_slow = binomial(slow, p_err, &mut self.streams.errors);
             let errors_fast = binomial(served - slow, p_err, &mut self.streams.errors);
             let mut errors = errors_slow + errors_fast;
