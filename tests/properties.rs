@@ -98,11 +98,73 @@ fn triggers_text() -> impl Strategy<Value = String> {
         })
 }
 
+/// Optional world features: capacity, sessions, balancer, traffic shape,
+/// faults. `request` says whether the scenario is in request mode (sessions
+/// need it).
+fn world_text(request: bool) -> impl Strategy<Value = String> {
+    (
+        prop::option::of((1u32..6, 100u64..3000)),
+        any::<bool>(),
+        0u8..4,
+        0u8..3,
+        prop::collection::vec((0u8..15, any::<bool>(), 1u64..600, 1u32..50), 0..4),
+    )
+        .prop_map(move |(capacity, sessions, balancer, shape, faults)| {
+            let sessions = sessions && request;
+            let mut t = String::new();
+            if let Some((c, timeout)) = capacity {
+                let _ = write!(t, "[capacity]\nconcurrency = {c}\nqueue_timeout = \"{timeout}ms\"\n");
+            }
+            if sessions {
+                t.push_str("[sessions]\nmean_requests = 10\nmean_duration = \"2m\"\n");
+            }
+            let balancers = ["random", "round_robin", "least_outstanding", "consistent_hash"];
+            let b = if balancer == 3 && !sessions {
+                0
+            } else {
+                balancer as usize
+            };
+            let _ = write!(t, "[traffic]\nbalancer = \"{}\"\n", balancers[b]);
+            match shape {
+                0 => t.push_str("rate_rps = 60\n"),
+                1 => t.push_str("shape = \"diurnal\"\npeak_rps = 90\ntrough_rps = 10\nperiod = \"20m\"\n"),
+                _ => t.push_str("rate_rps = 40\n[[traffic.spikes]]\nat = \"3m\"\nduration = \"1m\"\nmultiplier = 3\n"),
+            }
+            for (kind, random, secs, pct) in faults {
+                let body = match kind {
+                    0 => format!("kind = \"error_rate\"\nerror_rate_pct = {pct}"),
+                    1 => format!("kind = \"latency_regression\"\nmultiplier = {}", 1 + pct / 10),
+                    2 => format!("kind = \"crash_on_boot\"\nprobability_pct = {pct}"),
+                    3 => format!("kind = \"crash_loop\"\nafter = \"{secs}s\""),
+                    4 => format!("kind = \"memory_leak\"\nerror_pct_per_hour = {pct}\nlatency_growth_per_hour = 0.5"),
+                    5 if capacity.is_some() => {
+                        format!("kind = \"failure_under_load\"\nutilisation_pct = 50\nerror_rate_pct = {pct}")
+                    }
+                    6 if sessions => format!("kind = \"failure_for_segment\"\nshare_pct = {pct}\nerror_rate_pct = 100"),
+                    7 => format!("kind = \"instance_crashes\"\nmtbf = \"{secs}s\""),
+                    8 => "kind = \"zone_outage\"\nzones = 3\nzone = 1".to_string(),
+                    9 => format!("kind = \"flaky_health_checks\"\nfalse_failure_pct = {pct}"),
+                    10 => format!("kind = \"dependency_outage\"\nerror_rate_pct = {pct}"),
+                    11 => format!("kind = \"traffic_spike\"\nmultiplier = {}", 1 + pct / 10),
+                    12 => format!("kind = \"dropped_scrapes\"\ndrop_pct = {pct}"),
+                    13 => format!("kind = \"delayed_scrapes\"\ndelay = \"{}s\"", secs / 10 + 1),
+                    _ => format!("kind = \"metrics_noise\"\nnoise_pct = {pct}"),
+                };
+                let timing = if random {
+                    format!("rate_per_hour = 6\nduration = \"{secs}s\"")
+                } else {
+                    format!("at = \"{secs}s\"\nduration = \"2m\"")
+                };
+                let _ = write!(t, "[[faults]]\n{body}\n{timing}\n");
+            }
+            t
+        })
+}
+
 prop_compose! {
-    fn scenario_text()(
+    fn scenario_text()(aggregate in any::<bool>())(
+        aggregate in Just(aggregate),
         instances in 1u32..12,
-        rate in 0u32..150,
-        aggregate in any::<bool>(),
         provision in 0u64..30,
         boot in 0u64..15,
         stop in 0u64..10,
@@ -112,6 +174,7 @@ prop_compose! {
         strategy in strategy_text(),
         release in release_text(),
         triggers in triggers_text(),
+        world in world_text(!aggregate),
     ) -> String {
         format!(
             "name = \"prop\"\nfidelity = \"{}\"\n[simulation]\nmax_duration = \"15m\"\ncooldown = \"30s\"\n\
@@ -119,7 +182,7 @@ prop_compose! {
              boot_time = {{ dist = \"exponential\", mean = \"{boot}s\" }}\nstop_time = \"{stop}s\"\n\
              [health_check]\ninterval = \"5s\"\ntimeout = \"400ms\"\nhealthy_threshold = {healthy}\n\
              unhealthy_threshold = {unhealthy}\nstart_healthy = {start_healthy}\n\
-             [traffic]\nrate_rps = {rate}\n[release]\n{release}[strategy]\n{strategy}{triggers}",
+             {world}[release]\n{release}[strategy]\n{strategy}{triggers}",
             if aggregate { "aggregate" } else { "request" }
         )
     }
