@@ -229,7 +229,15 @@ pub fn run_with(
         outcome: lp
             .controller
             .outcome()
-            .or_else(|| (lp.started && scenario.strategy.kind() != "none").then_some(crate::strategy::Outcome::Failed)),
+            // Still running when the run ended: a rollback under way still
+            // counts as one; anything else did not finish.
+            .or_else(|| {
+                (lp.started && scenario.strategy.kind() != "none").then_some(if lp.recorder.triggered_at.is_some() {
+                    crate::strategy::Outcome::RolledBack
+                } else {
+                    crate::strategy::Outcome::Failed
+                })
+            }),
         final_phase: lp.phase,
         rollout_started: start_at,
         finished_at: lp.finished_at,

@@ -89,40 +89,55 @@ pub fn tick(m: f64, tick_s: f64, c: u32, service_mean_s: f64, timeout_s: f64) ->
             busy,
         };
     }
-    // Free-server states in Erlang proportions (relative to state 0), and
-    // the density of V at 0+, lambda * pi_(c-1), in the same units.
-    let mut terms = vec![1.0];
-    let mut term = 1.0;
-    let mut free = 1.0;
+    // Everything is computed in logs and scaled by the largest term, so
+    // heavy overload (e^(|theta| D) huge) and large loads (a^k / k! huge)
+    // stay finite.
+    // Free-server states: ln(a^k / k!) for k < c.
+    let mut ln_free = Vec::with_capacity(c as usize);
+    let mut ln_term = 0.0;
+    ln_free.push(0.0);
     for k in 1..c {
-        term *= a / f64::from(k);
-        free += term;
-        terms.push(term);
+        ln_term += a.ln() - f64::from(k).ln();
+        ln_free.push(ln_term);
     }
-    let k0 = lambda * term;
+    // The density of V at 0+, lambda * pi_(c-1), in the same units.
+    let ln_k0 = lambda.ln() + ln_term;
     let theta = cmu - lambda;
     let d = timeout_s;
-    let decay = (-theta * d).exp();
-    // Integral of e^(-theta t) over (0, D], written to stay finite at theta = 0.
-    let served_mass = if theta.abs() < 1e-12 { d } else { (1.0 - decay) / theta };
-    let abandon_mass = decay / cmu;
-    let total = free + k0 * (served_mass + abandon_mass);
-    let p_wait = k0 * served_mass / total;
-    let p_timeout = k0 * abandon_mass / total;
+    // ln of the integral of e^(-theta t) over (0, D], and of the mass above D.
+    let ln_served = if theta.abs() < 1e-12 {
+        d.ln()
+    } else if theta > 0.0 {
+        (-(-theta * d).exp_m1() / theta).ln()
+    } else {
+        -theta * d + (-(theta * d).exp_m1()).ln() - (-theta).ln()
+    };
+    let ln_abandon = -theta * d - cmu.ln();
+    let ln_wait = ln_k0 + ln_served;
+    let ln_timeout = ln_k0 + ln_abandon;
+    let top = ln_free.iter().copied().fold(ln_wait.max(ln_timeout), f64::max);
+    let free: Vec<f64> = ln_free.iter().map(|l| (l - top).exp()).collect();
+    let total = free.iter().sum::<f64>() + (ln_wait - top).exp() + (ln_timeout - top).exp();
+    let p_wait = (ln_wait - top).exp() / total;
+    let p_timeout = (ln_timeout - top).exp() / total;
     // Quantiles of the wait given 0 < V <= D: density proportional to
-    // e^(-theta t), cumulative (1 - e^(-theta t)) / (1 - e^(-theta D)).
+    // e^(-theta t) on (0, D].
     let strata = (0..STRATA)
         .map(|k| {
             let u = (k as f64 + 0.5) / STRATA as f64;
             if theta.abs() < 1e-12 {
                 u * d
+            } else if theta > 0.0 {
+                -(1.0 + u * (-theta * d).exp_m1()).ln() / theta
             } else {
-                -(1.0 - u * (1.0 - decay)).ln() / theta
+                // ln(1 - u + u e^(|theta| D)) without overflow.
+                let grow = -theta * d;
+                (grow + u.ln() + ((1.0 - u) / u * (-grow).exp()).ln_1p()) / -theta
             }
         })
         .collect();
-    let mut busy: Vec<f64> = terms.iter().map(|t| t / total).collect();
-    busy.push(1.0 - free / total);
+    let mut busy: Vec<f64> = free.iter().map(|f| f / total).collect();
+    busy.push(1.0 - busy.iter().sum::<f64>());
     TickQueue {
         p_timeout,
         waits: Waits { p_wait, strata },
@@ -175,6 +190,20 @@ mod tests {
         assert!((q.busy.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!((q.busy[1] / q.busy[0] - 3.2).abs() < 1e-9);
         assert!((q.p_busier_than(0.6) - (q.busy[3] + q.busy[4])).abs() < 1e-12);
+    }
+
+    #[test]
+    fn extreme_loads_stay_finite() {
+        // 6x overload with a 10-s timeout: e^(|theta| D) would overflow; and
+        // 2,000 erlangs on 3,000 servers: a^k / k! would.
+        for q in [tick(300.0, 1.0, 1, 0.05, 10.0), tick(20_000.0, 1.0, 3000, 0.1, 1.0)] {
+            assert!(q.p_timeout.is_finite() && q.waits.p_wait.is_finite());
+            assert!(q.busy.iter().all(|p| p.is_finite() && *p >= -1e-12));
+            assert!(q.waits.strata.iter().all(|w| w.is_finite() && *w >= 0.0 && *w <= 10.0));
+        }
+        // The overloaded single server serves its capacity, 20 of 300.
+        let q = tick(300.0, 1.0, 1, 0.05, 10.0);
+        assert!((q.p_timeout - 280.0 / 300.0).abs() < 1e-3, "{}", q.p_timeout);
     }
 
     #[test]

@@ -74,13 +74,15 @@ pub enum WorldEvent {
     FaultOn(usize),
     /// An occurrence of fault `i` ends.
     FaultOff(usize),
-    /// An instance crashes, because of fault `fault` (ignored if that fault
-    /// is off by then).
+    /// An instance crashes, because of fault `fault` (ignored unless the
+    /// same occurrence of that fault is still on).
     Crash {
         /// The instance.
         id: InstanceId,
         /// The fault.
         fault: usize,
+        /// Which occurrence of it planned the crash.
+        occurrence: u32,
     },
 }
 
@@ -358,6 +360,8 @@ pub struct World {
     next_seq: u64,
     sessions: Option<super::sessions::Sessions>,
     faults: super::faults::ActiveFaults,
+    /// Per fault, how many times it has been switched on.
+    fault_occurrences: Vec<u32>,
     max_duration: SimTime,
     bucket_scratch: Vec<u64>,
     last_tick_requests: [u64; 2],
@@ -429,6 +433,7 @@ impl World {
             next_seq: 0,
             sessions: scenario.sessions.clone().map(super::sessions::Sessions::new),
             faults: super::faults::ActiveFaults::new(scenario.faults.clone()),
+            fault_occurrences: vec![0; scenario.faults.len()],
             max_duration: SimTime::ZERO + scenario.simulation.max_duration,
             bucket_scratch: vec![0; n_buckets],
             last_tick_requests: [0, 0],
@@ -484,6 +489,9 @@ impl World {
         if !self.faults.switch(i, on) {
             return;
         }
+        if on {
+            self.fault_occurrences[i] += 1;
+        }
         let kind = self.faults.specs()[i].kind.clone();
         self.changes.push(WorldChange::Fault {
             name: kind.as_str(),
@@ -528,7 +536,16 @@ impl World {
             }
             _ => return,
         };
-        self.schedule(at, lanes::WORLD, WorldEvent::Crash { id, fault: i });
+        let occurrence = self.fault_occurrences[i];
+        self.schedule(
+            at,
+            lanes::WORLD,
+            WorldEvent::Crash {
+                id,
+                fault: i,
+                occurrence,
+            },
+        );
     }
 
     /// An instance dies: Failed, counted as a restart, replaced after the
@@ -541,6 +558,20 @@ impl World {
         let version = inst.version;
         self.restarts[version.index()] += 1;
         self.set_status(id, InstanceStatus::Failed);
+        // Requests waiting in its queue are lost with it (the connection
+        // resets). Requests already in service complete as drawn: a
+        // simplification, as their completions are already scheduled.
+        let lost: Vec<Queued> = self.loads[id.0 as usize].queue.drain(..).collect();
+        for r in lost {
+            let v = r.version.index();
+            self.totals.errors[v] += 1;
+            self.totals.failed[v] += 1;
+            self.in_flight[v] -= 1;
+            self.loads[id.0 as usize].outstanding -= 1;
+            let bucket = self.metrics.bucket_of((now - r.arrival).as_secs_f64());
+            self.metrics.record(r.version, id, bucket, true);
+            self.harm(r.version, r.session);
+        }
         let streak = &mut self.failure_streak[version.index()];
         *streak = (*streak + 1).min(6);
         let backoff = SimDuration::from_secs((10u64 << (*streak - 1)).min(300));
@@ -756,6 +787,8 @@ impl World {
     }
 
     /// Keeps `replicas` active instances of `version`, like a ReplicaSet.
+    /// Failed instances are replaced by the backoff's own reconcile, not by
+    /// a repeated request for the same count.
     pub fn scale(&mut self, now: SimTime, version: Version, replicas: u32) {
         let from = self.desired[version.index()];
         if from != replicas {
@@ -765,8 +798,8 @@ impl World {
                 from,
                 to: replicas,
             });
+            self.reconcile(now, version);
         }
-        self.reconcile(now, version);
     }
 
     /// Provisions or stops instances of `version` until the instances that
@@ -864,9 +897,10 @@ impl World {
             WorldEvent::Reconcile(version) => self.reconcile(now, version),
             WorldEvent::FaultOn(i) => self.on_fault(now, i, true),
             WorldEvent::FaultOff(i) => self.on_fault(now, i, false),
-            WorldEvent::Crash { id, fault } => {
+            WorldEvent::Crash { id, fault, occurrence } => {
                 let running = self.instances[id.0 as usize].status == InstanceStatus::Running;
-                if self.faults.is_on(fault) && running {
+                let same_occurrence = self.fault_occurrences[fault] == occurrence;
+                if self.faults.is_on(fault) && same_occurrence && running {
                     self.crash(now, id);
                 }
             }

@@ -214,9 +214,15 @@ impl BlueGreenController {
                         replicas: 0,
                     });
                     self.stage = Stage::ScaleDown { at, requested: true };
+                    // Blue may have nothing left to stop (all failed and
+                    // waiting for a replacement): look again shortly rather
+                    // than wait for a change that will not come.
+                    out.push(Command::WakeAt(obs.now + self.spec.check_interval));
                     return;
                 }
-                if obs.of(Version::Stable).active() == 0 {
+                if obs.of(Version::Stable).active() > 0 {
+                    out.push(Command::WakeAt(obs.now + self.spec.check_interval));
+                } else {
                     self.phase = Phase::Completed;
                     self.outcome = Some(Outcome::Promoted);
                     self.stage = Stage::Done;

@@ -114,12 +114,23 @@ impl Recovery {
         };
     }
 
+    /// The previous fleet can take all traffic: all of it exists, and no
+    /// more than a quarter is out of service at the moment (health checks
+    /// flap; waiting for every last probe would hold traffic on the version
+    /// being left).
+    fn stable_ready(&self, obs: &Observation) -> bool {
+        let n = self.fleet_size;
+        live(obs, Version::Stable) >= n && obs.of(Version::Stable).routable >= n - n / 4
+    }
+
     /// Advances the recovery on an observation.
     pub fn step(&mut self, obs: &Observation) -> Vec<Command> {
         let mut out = Vec::new();
         let n = self.fleet_size;
         if self.stage == Stage::Start {
-            if self.kind == RecoveryKind::BlueGreenSwitch && obs.of(Version::Stable).routable < n {
+            // "Still there" means the previous fleet still exists; a blue
+            // instance briefly out of service (a flaky probe) does not count.
+            if self.kind == RecoveryKind::BlueGreenSwitch && live(obs, Version::Stable) < n {
                 out.push(Command::Report(Report::RecoveryFallback {
                     wanted: self.kind,
                     used: RecoveryKind::ImmediateSwitch,
@@ -141,13 +152,15 @@ impl Recovery {
                     out.push(Command::RouteByInstance);
                     // New instances still starting are cancelled: a rollback
                     // brings up no more of the version it is leaving.
+                    // Always said, even when it looks unchanged: the desired
+                    // count may be above the live one (failed instances
+                    // awaiting replacement, or a scale-up issued just before
+                    // the abort).
                     let serving_new = obs.of(Version::New).routable.min(live(obs, Version::New));
-                    if serving_new < live(obs, Version::New) {
-                        out.push(Command::Scale {
-                            version: Version::New,
-                            replicas: serving_new,
-                        });
-                    }
+                    out.push(Command::Scale {
+                        version: Version::New,
+                        replicas: serving_new,
+                    });
                     let target = (live(obs, Version::Stable).max(obs.of(Version::Stable).routable) + batch_size).min(n);
                     self.grow_stable(obs.now, target, &mut out);
                 }
@@ -155,7 +168,7 @@ impl Recovery {
         }
         match self.stage.clone() {
             Stage::WaitStable { deadline } => {
-                if obs.of(Version::Stable).routable >= n || obs.now >= deadline {
+                if self.stable_ready(obs) || obs.now >= deadline {
                     self.switch(obs, &mut out);
                 } else {
                     out.push(Command::WakeAt(obs.now + self.poll));

@@ -129,18 +129,33 @@ impl RollingController {
         }
         if self.target >= n {
             self.phase = Phase::Promoting;
-            self.finish(obs);
+            if !batch_done && self.stable_desired > 0 {
+                // The last batch ran out of time with failures under the
+                // limit: the update goes on, as the chapter's does, so the
+                // remaining old instances go; the missing new ones are the
+                // failures already counted.
+                self.stable_desired = 0;
+                out.push(Command::Scale {
+                    version: Version::Stable,
+                    replicas: 0,
+                });
+            }
+            self.finish(obs, out);
         } else {
+            // The next batch starts at a fresh observation (at once when the
+            // interval is zero): this one already counts the instances just
+            // told to stop as available.
             let at = obs.now + self.spec.batch_interval;
             self.next_batch_at = Some(at);
             out.push(Command::WakeAt(at));
-            if self.spec.batch_interval == SimDuration::ZERO {
-                self.step(obs, out);
-            }
         }
     }
 
-    fn finish(&mut self, obs: &Observation) {
+    /// After the last batch: keep reconciling (the last old instances go as
+    /// soon as availability allows, even after a batch that timed out) and
+    /// complete when none is left.
+    fn finish(&mut self, obs: &Observation, out: &mut Vec<Command>) {
+        self.reconcile(obs, out);
         if obs.of(Version::Stable).active() == 0 {
             self.phase = Phase::Completed;
             self.outcome = Some(Outcome::Promoted);
@@ -169,7 +184,7 @@ impl Controller for RollingController {
         let mut out = Vec::new();
         match self.phase {
             Phase::Deploying => self.step(obs, &mut out),
-            Phase::Promoting => self.finish(obs),
+            Phase::Promoting => self.finish(obs, &mut out),
             _ => {}
         }
         out

@@ -102,3 +102,40 @@ fn failures_under_the_ratio_continue_and_at_it_roll_back() {
     assert_eq!(a[0].outcome, Outcome::RolledBack);
     assert_eq!(c.phase(), Phase::RollingBack);
 }
+
+#[test]
+fn a_last_batch_short_of_instances_still_completes() {
+    // 10 instances, batch 10, no unavailability: one new instance never gets
+    // ready. 1 of 10 is under the 20% limit, so the update goes on: at the
+    // deadline the last old instance goes too, and the rollout completes.
+    let m = healthy();
+    let mut c = RollingController::new(spec(10, 10, 0), 10);
+    c.start(&obs(0, mixed(10, 0, 0, 0, 0), &m));
+    c.observe(&obs(60, mixed(10, 0, 1, 9, 0), &m));
+    let cmds = c.observe(&obs(120, mixed(1, 9, 1, 9, 0), &m));
+    assert!(reports(&cmds).contains(&Report::BatchDone { number: 1, failed: 1 }));
+    assert!(scales(&cmds).contains(&(Version::Stable, 0)), "{cmds:?}");
+    assert_eq!(c.phase(), Phase::Promoting);
+    c.observe(&obs(125, mixed(0, 0, 1, 9, 0), &m));
+    assert_eq!(c.phase(), Phase::Completed);
+}
+
+#[test]
+fn with_no_batch_interval_the_next_batch_waits_for_a_fresh_observation() {
+    // Surge 2, no unavailability. The observation that completes batch 1 also
+    // counts the old instance it stops as available: the next batch must not
+    // start on it (that would stop a second old one with 9 serving).
+    let m = healthy();
+    let mut s = spec(2, 2, 0);
+    s.batch_interval = SimDuration::ZERO;
+    let mut c = RollingController::new(s, 10);
+    c.start(&obs(0, mixed(10, 0, 0, 0, 0), &m));
+    let cmds = c.observe(&obs(30, mixed(10, 0, 0, 2, 0), &m));
+    assert_eq!(scales(&cmds), vec![(Version::Stable, 8)]);
+    assert!(reports(&cmds).contains(&Report::BatchDone { number: 1, failed: 0 }));
+    assert!(cmds.contains(&Command::WakeAt(crate::engine::SimTime::from_secs(30))));
+    // The fresh observation sees 8 old serving: the next batch adds new ones
+    // within the surge and stops nothing yet.
+    let cmds = c.observe(&obs(30, mixed(8, 2, 0, 2, 0), &m));
+    assert_eq!(scales(&cmds), vec![(Version::New, 4)]);
+}
