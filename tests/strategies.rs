@@ -204,16 +204,24 @@ fn check_rolling_limits(s: &Scenario, r: &RunResult) {
 
 #[test]
 fn rolling_stays_within_surge_and_unavailability() {
-    for (file, surge, unavailable) in [
-        ("strategies/rolling-good.toml", None, None),
-        ("triggers/error-rate-good.toml", None, None),
-        ("strategies/rolling-good.toml", Some(0), Some(2)),
-        ("strategies/rolling-good.toml", Some(3), Some(0)),
+    // (file, surge, unavailable, zero batch interval)
+    for (file, surge, unavailable, no_interval) in [
+        ("strategies/rolling-good.toml", None, None, false),
+        ("triggers/error-rate-good.toml", None, None, false),
+        ("strategies/rolling-good.toml", Some(0), Some(2), false),
+        ("strategies/rolling-good.toml", Some(3), Some(0), false),
+        // Batches back to back: a batch that completes must not start the
+        // next on the same, stale observation.
+        ("strategies/rolling-good.toml", Some(2), Some(0), true),
+        ("strategies/rolling-good.toml", Some(1), Some(1), true),
     ] {
         let mut s = load(&common::scenario_path(file));
         if let StrategySpec::Rolling(spec) = &mut s.strategy {
             spec.max_surge = surge.unwrap_or(spec.max_surge);
             spec.max_unavailable = unavailable.unwrap_or(spec.max_unavailable);
+            if no_interval {
+                spec.batch_interval = deploysim::engine::SimDuration::ZERO;
+            }
         }
         for seed in 1..=3 {
             let r = run(&s, seed, RunOptions::default()).unwrap();
