@@ -130,19 +130,19 @@ fn run_command(
     check_invariants: bool,
     quiet: bool,
 ) -> ExitCode {
-    let mut scenario = match scenario::load(path) {
+    // The override is validated like the file's own setting: each mode has
+    // its own limits and features.
+    let fidelity = fidelity.map(|f| match f {
+        FidelityArg::Request => Fidelity::Request,
+        FidelityArg::Aggregate => Fidelity::Aggregate,
+    });
+    let scenario = match scenario::load_with(path, fidelity) {
         Ok(s) => s,
         Err(errors) => {
             print_scenario_errors(&errors);
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    if let Some(f) = fidelity {
-        scenario.fidelity = match f {
-            FidelityArg::Request => Fidelity::Request,
-            FidelityArg::Aggregate => Fidelity::Aggregate,
-        };
-    }
     let seed = seed.unwrap_or(scenario.seed);
     let dir = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     if dir.exists() && !dir.is_dir() {

@@ -161,3 +161,27 @@ fn a_folder_or_a_huge_file_is_not_a_scenario() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("larger than 10 MiB"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_fidelity_flag_is_validated_like_the_file() {
+    // Sessions exist only in request mode: asking for aggregate mode is an
+    // input error, located at the table that needs request mode.
+    let dir = common::temp_dir("cli-fidelity");
+    let path = dir.join("sessions.toml");
+    std::fs::write(
+        &path,
+        "name = \"s\"\n[fleet]\ninstances = 2\n[traffic]\nrate_rps = 10\n[sessions]\nmean_requests = 5\n\
+         [release]\nquality = \"good\"\n[strategy]\nkind = \"none\"\n",
+    )
+    .unwrap();
+    let o = deploysim(&[
+        "run",
+        path.to_str().unwrap(),
+        "--fidelity",
+        "aggregate",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("field `sessions`"), "{}", stderr(&o));
+}

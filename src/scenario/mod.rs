@@ -29,6 +29,13 @@ const MINIMAL: &str =
 
 /// Reads and validates the scenario at `path`.
 pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
+    load_with(path, None)
+}
+
+/// Reads and validates the scenario at `path`, with its `fidelity` replaced
+/// by `fidelity` when given (a `--fidelity` flag): the scenario is validated
+/// for the mode it will run in, limits and all.
+pub fn load_with(path: &Path, fidelity: Option<Fidelity>) -> Result<Scenario, Vec<ScenarioError>> {
     let unreadable = |e: std::io::Error| {
         vec![ScenarioError::whole_file(
             path,
@@ -70,7 +77,7 @@ pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
         )]
     })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
-    parse(path, &text, stem)
+    parse_with(path, &text, stem, fidelity)
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -84,6 +91,16 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Parses and validates scenario `text` that came from `file` (used in
 /// messages only). `default_name` names a scenario that sets no `name`.
 pub fn parse(file: &Path, text: &str, default_name: &str) -> Result<Scenario, Vec<ScenarioError>> {
+    parse_with(file, text, default_name, None)
+}
+
+/// [`parse`] with the scenario's fidelity replaced when one is given.
+pub fn parse_with(
+    file: &Path,
+    text: &str,
+    default_name: &str,
+    fidelity: Option<Fidelity>,
+) -> Result<Scenario, Vec<ScenarioError>> {
     let blank = text.lines().all(|l| {
         let l = l.trim();
         l.is_empty() || l.starts_with('#')
@@ -110,7 +127,7 @@ pub fn parse(file: &Path, text: &str, default_name: &str) -> Result<Scenario, Ve
             return Err(locate_all(file, text, &doc, misshapen));
         }
     }
-    let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
+    let mut raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         // A syntax error leaves no document; a best-effort parse still names
         // the field around it.
@@ -124,6 +141,9 @@ pub fn parse(file: &Path, text: &str, default_name: &str) -> Result<Scenario, Ve
         }
         vec![ScenarioError::at(file, text, span.start, field)]
     })?;
+    if let Some(f) = fidelity {
+        raw.fidelity = Some(f.as_str().to_string());
+    }
     let base_dir = file.parent().unwrap_or(Path::new("."));
     validate::validate(&raw, default_name, base_dir).map_err(|errors| locate_all(file, text, &doc, errors))
 }
