@@ -9,6 +9,7 @@
 
 pub mod analysis;
 pub mod engine;
+pub mod experiment;
 pub mod invariants;
 pub mod model;
 pub mod record;

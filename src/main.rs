@@ -51,6 +51,27 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run a sweep: a base scenario crossed with variants, many trials each;
+    /// writes trials.csv and summary.csv.
+    Sweep {
+        /// The sweep file (TOML).
+        sweep: PathBuf,
+        /// Output folder (default: reports/<sweep name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: all cores); the output does not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Trials per cell (default: the sweep file's `trials`).
+        #[arg(long)]
+        trials: Option<u64>,
+        /// Check the model's invariants after every event of every trial.
+        #[arg(long)]
+        check_invariants: bool,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -85,6 +106,14 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Validate { files } => validate(&files),
+        Command::Sweep {
+            sweep,
+            out,
+            threads,
+            trials,
+            check_invariants,
+            quiet,
+        } => sweep_command(&sweep, out, threads, trials, check_invariants, quiet),
         Command::Run {
             scenario,
             seed,
@@ -208,4 +237,78 @@ fn print_to_stdout(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+fn sweep_command(
+    path: &Path,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    trials: Option<u64>,
+    check_invariants: bool,
+    quiet: bool,
+) -> ExitCode {
+    use deploysim::experiment::sweep::{load, run_sweep, SweepOptions};
+    if trials == Some(0) {
+        eprintln!("error: --trials 0: a sweep needs trials\n  allowed: a whole number from 1");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    if threads == Some(0) {
+        eprintln!("error: --threads 0: no thread would run a trial\n  allowed: a whole number from 1");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let sweep = match load(path, trials) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let dir = out.unwrap_or_else(|| Path::new("reports").join(&sweep.name));
+    if dir.exists() && !dir.is_dir() {
+        eprintln!(
+            "error: --out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
+            dir.display()
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let opts = SweepOptions {
+        threads,
+        check_invariants,
+    };
+    // Wall-clock time is used for the progress line only, never by a trial.
+    let started = std::time::Instant::now();
+    let show = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let report = run_sweep(&sweep, &dir, opts, |done, total| {
+        if show {
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let left = (total - done) as f64 / rate.max(1e-9);
+            eprint!("\r{done}/{total} trials, {rate:.0} trials/s, {left:.0} s left   ");
+        }
+    });
+    match report {
+        Err(e) => {
+            eprintln!("\nerror: cannot write into {}: {e}", dir.display());
+            ExitCode::from(EXIT_RUN_FAILED)
+        }
+        Ok(r) => {
+            let secs = started.elapsed().as_secs_f64();
+            if !quiet {
+                print_to_stdout(&format!(
+                    "{}{}: {} cells, {} trials in {secs:.1} s ({:.0} trials/s on {threads} threads)\n  wrote:              {}\n",
+                    if show { "\n" } else { "" },
+                    sweep.name,
+                    sweep.cells.len(),
+                    r.trials,
+                    r.trials as f64 / secs.max(1e-9),
+                    dir.join("{trials,summary}.csv").display()
+                ));
+            }
+            if let Some(v) = r.violation {
+                eprintln!("error: {v}");
+                return ExitCode::from(EXIT_RUN_FAILED);
+            }
+            ExitCode::SUCCESS
+        }
+    }
 }

@@ -73,6 +73,9 @@ fn every_output_column_is_documented() {
     for col in SUMMARY_COLUMNS.iter().chain(EVENT_COLUMNS.iter()) {
         assert!(readme.contains(&format!("| `{col}` |")), "summary/events column {col}");
     }
+    for col in deploysim::experiment::sweep::CELL_COLUMNS {
+        assert!(readme.contains(&format!("`{col}`")), "sweep summary column {col}");
+    }
     // Status columns are documented as a family: `stable_provisioning` ...
     // with the list of statuses.
     let statuses: Vec<&str> = InstanceStatus::ALL.iter().map(|s| s.as_str()).collect();

@@ -19,7 +19,7 @@ fn shipped() -> Vec<PathBuf> {
         for p in entries {
             if p.is_dir() {
                 // Fault scenarios have their own tests (tests/faults.rs).
-                if !p.ends_with("faults") {
+                if !p.ends_with("faults") && !p.ends_with("sweeps") {
                     walk(&p, out);
                 }
             } else if p.extension().is_some_and(|e| e == "toml") {

@@ -1,0 +1,571 @@
+//! Sweeps: a base scenario crossed with axes of variants (strategies,
+//! rollback triggers, faults, release quality), `trials` seeds per cell.
+//!
+//! Each cell is a full scenario built from the base and validated as one.
+//! Trial i of every cell uses the streams of (seed, i), so all cells see the
+//! same traffic and faults in trial i (common random numbers). Trials run in
+//! parallel in fixed-size batches and are written in (cell, trial) order, so
+//! the bytes never depend on the thread count.
+
+use super::stats::{mean, quantile, wilson};
+use crate::record::Summary;
+use crate::report::csv_out::{summary_record, SUMMARY_COLUMNS};
+use crate::scenario::{self, Scenario, ScenarioError};
+use crate::sim::{run, RunOptions};
+use rayon::prelude::*;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Most cells in a sweep, and most trials per cell.
+pub const MAX_CELLS: usize = 10_000;
+/// Most trials per cell.
+pub const MAX_TRIALS: u64 = 1_000_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    name: Option<String>,
+    scenario: Option<String>,
+    trials: Option<i64>,
+    seed: Option<i64>,
+    strategies: Option<Vec<RawVariant>>,
+    triggers: Option<Vec<RawVariant>>,
+    faults: Option<Vec<RawVariant>>,
+    releases: Option<Vec<String>>,
+    bad_share_pct: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariant {
+    name: Option<String>,
+    strategy: Option<toml::Table>,
+    rollback: Option<toml::Table>,
+    faults: Option<Vec<toml::Table>>,
+}
+
+/// Which release a cell rolls out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ReleaseMix {
+    /// Always the good release.
+    Good,
+    /// Always the base scenario's bad release.
+    Bad,
+    /// Bad in this share of trials (0..=1), chosen per trial index.
+    Mix(f64),
+}
+
+impl ReleaseMix {
+    fn label(&self) -> String {
+        match self {
+            ReleaseMix::Good => "good".into(),
+            ReleaseMix::Bad => "bad".into(),
+            ReleaseMix::Mix(share) => format!("mix-{}pct-bad", share * 100.0),
+        }
+    }
+
+    /// Whether trial `i` rolls out the bad release: a fixed hash of the
+    /// seed and trial, so every cell of a sweep agrees.
+    fn is_bad(&self, seed: u64, trial: u64) -> bool {
+        match *self {
+            ReleaseMix::Good => false,
+            ReleaseMix::Bad => true,
+            ReleaseMix::Mix(share) => crate::model::sessions::unit_hash(seed ^ trial.wrapping_mul(0x9E37_79B9)) < share,
+        }
+    }
+}
+
+/// One cell: a variant of each axis, with the scenarios it runs.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    /// Strategy variant name.
+    pub strategy: String,
+    /// Trigger-set variant name.
+    pub triggers: String,
+    /// Fault-set variant name.
+    pub faults: String,
+    /// Release mix.
+    pub release: ReleaseMix,
+    good: Option<Scenario>,
+    bad: Option<Scenario>,
+}
+
+/// A validated sweep.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    /// Name (names the output folder).
+    pub name: String,
+    /// Seed of every trial's streams.
+    pub seed: u64,
+    /// Trials per cell.
+    pub trials: u64,
+    /// The cells, in output order.
+    pub cells: Vec<Cell>,
+}
+
+/// A sweep file that cannot be used.
+#[derive(Clone, Debug)]
+pub struct SweepError(pub String);
+
+impl std::fmt::Display for SweepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn cell_error(file: &Path, what: &str, errors: Vec<ScenarioError>) -> SweepError {
+    let mut msg = format!("{}: {what} is not a valid scenario:", file.display());
+    for e in errors.iter().take(5) {
+        msg.push_str(&format!("\n  field `{}`: {}", e.field.path, e.field.problem));
+        if !e.field.allowed.is_empty() {
+            msg.push_str(&format!("\n    allowed: {}", e.field.allowed));
+        }
+    }
+    SweepError(msg)
+}
+
+/// Reads and validates a sweep file; `trials` overrides its trial count.
+pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SweepError(format!("{}: cannot read the file: {e}", path.display())))?;
+    let raw: RawSweep = toml::from_str(&text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let err = ScenarioError::at(
+            path,
+            &text,
+            span.start,
+            scenario::FieldError::new("", e.message().trim(), ""),
+        );
+        SweepError(err.to_string())
+    })?;
+    let fail = |field: &str, problem: String, allowed: &str| {
+        SweepError(format!(
+            "{}: field `{field}`: {problem}\n  allowed: {allowed}",
+            path.display()
+        ))
+    };
+    let base_rel = raw.scenario.ok_or_else(|| {
+        fail(
+            "scenario",
+            "is required".into(),
+            "the path of the base scenario, relative to the sweep file",
+        )
+    })?;
+    let base_path: PathBuf = path.parent().unwrap_or(Path::new(".")).join(&base_rel);
+    let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+        fail(
+            "scenario",
+            format!("cannot read {}: {e}", base_path.display()),
+            "a readable scenario file",
+        )
+    })?;
+    let base: toml::Table = toml::from_str(&base_text).map_err(|e| {
+        fail(
+            "scenario",
+            format!("{}: {}", base_path.display(), e.message()),
+            "a valid scenario",
+        )
+    })?;
+    let name = raw
+        .name
+        .unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_string());
+    if name.is_empty()
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || !name.chars().any(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(fail(
+            "name",
+            format!("\"{name}\" is not a usable name"),
+            "letters, digits, '-', '_' and '.'",
+        ));
+    }
+    let seed = match raw.seed {
+        None => 1,
+        Some(s) if s >= 0 => s as u64,
+        Some(s) => return Err(fail("seed", format!("{s} is negative"), "a whole number from 0")),
+    };
+    let trials = match (trials, raw.trials) {
+        (Some(t), _) => t,
+        (None, None) => 100,
+        (None, Some(t)) if t >= 1 => t as u64,
+        (None, Some(t)) => return Err(fail("trials", format!("{t} is out of range"), "a whole number from 1")),
+    };
+    if trials == 0 || trials > MAX_TRIALS {
+        return Err(fail(
+            "trials",
+            format!("{trials} is out of range"),
+            "from 1 to 1,000,000 trials per cell",
+        ));
+    }
+    let axis = |list: Option<Vec<RawVariant>>, key: &str| -> Result<Vec<(String, Option<toml::Value>)>, SweepError> {
+        let Some(list) = list else {
+            return Ok(vec![("base".to_string(), None)]);
+        };
+        if list.is_empty() {
+            return Err(fail(
+                key,
+                "is empty".into(),
+                "at least one variant, or no such key to keep the base's",
+            ));
+        }
+        list.into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let name = v.name.unwrap_or_else(|| format!("{key}{i}"));
+                let value = match key {
+                    "strategies" => v.strategy.map(toml::Value::Table),
+                    "triggers" => v.rollback.map(toml::Value::Table),
+                    _ => v
+                        .faults
+                        .map(|f| toml::Value::Array(f.into_iter().map(toml::Value::Table).collect())),
+                };
+                let wanted = match key {
+                    "strategies" => "strategy",
+                    "triggers" => "rollback",
+                    _ => "faults",
+                };
+                let value = value.ok_or_else(|| {
+                    fail(
+                        &format!("{key}[{i}]"),
+                        format!("needs `{wanted}`"),
+                        &format!("name and {wanted}"),
+                    )
+                })?;
+                Ok((name, Some(value)))
+            })
+            .collect()
+    };
+    let strategies = axis(raw.strategies, "strategies")?;
+    let triggers = axis(raw.triggers, "triggers")?;
+    let faults = axis(raw.faults, "faults")?;
+    let share = raw.bad_share_pct.unwrap_or(50.0);
+    if !(0.0..=100.0).contains(&share) {
+        return Err(fail(
+            "bad_share_pct",
+            format!("{share} is not a percentage"),
+            "a number from 0 to 100",
+        ));
+    }
+    let releases: Vec<ReleaseMix> = raw
+        .releases
+        .unwrap_or_else(|| vec!["good".into(), "bad".into()])
+        .iter()
+        .map(|r| match r.as_str() {
+            "good" => Ok(ReleaseMix::Good),
+            "bad" => Ok(ReleaseMix::Bad),
+            "mix" => Ok(ReleaseMix::Mix(share / 100.0)),
+            other => Err(fail(
+                "releases",
+                format!("\"{other}\" is not a release"),
+                "\"good\", \"bad\" or \"mix\" (with bad_share_pct)",
+            )),
+        })
+        .collect::<Result<_, _>>()?;
+    let base_is_bad = base
+        .get("release")
+        .and_then(|r| r.get("quality"))
+        .and_then(|q| q.as_str())
+        == Some("bad");
+    if !base_is_bad && releases.iter().any(|r| *r != ReleaseMix::Good) {
+        return Err(fail(
+            "releases",
+            "asks for a bad release, but the base scenario's release is good".into(),
+            "a base scenario with quality = \"bad\" (its effects define the bad release)",
+        ));
+    }
+    let n_cells = strategies.len() * triggers.len() * faults.len() * releases.len();
+    if n_cells > MAX_CELLS {
+        return Err(fail(
+            "strategies",
+            format!("the axes make {n_cells} cells"),
+            "at most 10,000 cells",
+        ));
+    }
+    let build = |strategy: &Option<toml::Value>,
+                 rollback: &Option<toml::Value>,
+                 fault: &Option<toml::Value>,
+                 bad: bool,
+                 what: &str| {
+        let mut t = base.clone();
+        for (key, value) in [("strategy", strategy), ("rollback", rollback), ("faults", fault)] {
+            if let Some(v) = value {
+                t.insert(key.to_string(), v.clone());
+            }
+        }
+        if !bad {
+            let mut release = toml::Table::new();
+            if let Some(v) = t.get("release").and_then(|r| r.get("version")) {
+                release.insert("version".into(), v.clone());
+            }
+            release.insert("quality".into(), toml::Value::String("good".into()));
+            t.insert("release".into(), toml::Value::Table(release));
+        }
+        let text = toml::to_string(&t).map_err(|e| SweepError(format!("{}: {what}: {e}", path.display())))?;
+        scenario::parse(&base_path, &text, "sweep").map_err(|e| cell_error(path, what, e))
+    };
+    let mut cells = Vec::with_capacity(n_cells);
+    for (sn, sv) in &strategies {
+        for (tn, tv) in &triggers {
+            for (fname, fv) in &faults {
+                for release in &releases {
+                    let what = format!(
+                        "the cell strategy {sn} x triggers {tn} x faults {fname} x release {}",
+                        release.label()
+                    );
+                    let good = (*release != ReleaseMix::Bad)
+                        .then(|| build(sv, tv, fv, false, &what))
+                        .transpose()?;
+                    let bad = (*release != ReleaseMix::Good)
+                        .then(|| build(sv, tv, fv, true, &what))
+                        .transpose()?;
+                    cells.push(Cell {
+                        strategy: sn.clone(),
+                        triggers: tn.clone(),
+                        faults: fname.clone(),
+                        release: *release,
+                        good,
+                        bad,
+                    });
+                }
+            }
+        }
+    }
+    Ok(Sweep {
+        name,
+        seed,
+        trials,
+        cells,
+    })
+}
+
+/// Columns of `summary.csv` of a sweep, in order.
+pub const CELL_COLUMNS: [&str; 29] = [
+    "strategy",
+    "triggers",
+    "faults",
+    "releases",
+    "trials",
+    "bad_trials",
+    "detection_power_pct",
+    "detection_power_lo_pct",
+    "detection_power_hi_pct",
+    "detection_power_with_monitoring_pct",
+    "false_rollback_rate_pct",
+    "false_rollback_lo_pct",
+    "false_rollback_hi_pct",
+    "ttd_p50_s",
+    "ttd_p95_s",
+    "ttd_max_s",
+    "ttr_p50_s",
+    "ttr_p95_s",
+    "blast_radius_requests_mean",
+    "blast_radius_requests_p50",
+    "blast_radius_requests_p95",
+    "blast_radius_users_mean",
+    "blast_radius_users_p50",
+    "blast_radius_users_p95",
+    "excess_failed_requests_mean",
+    "deploy_duration_p50_s",
+    "deploy_duration_p95_s",
+    "availability_min_pct",
+    "availability_mean_pct",
+];
+
+/// What one cell's trials add up to.
+#[derive(Default)]
+struct CellStats {
+    trials: u64,
+    bad: u64,
+    bad_caught_before_completion: u64,
+    bad_caught: u64,
+    good: u64,
+    good_rolled_back: u64,
+    ttd: Vec<f64>,
+    ttr: Vec<f64>,
+    blast: Vec<f64>,
+    users: Vec<f64>,
+    excess: Vec<f64>,
+    duration: Vec<f64>,
+    availability: Vec<f64>,
+}
+
+impl CellStats {
+    fn add(&mut self, s: &Summary) {
+        self.trials += 1;
+        let bad = s.release == crate::scenario::Quality::Bad;
+        if bad {
+            self.bad += 1;
+            self.bad_caught += u64::from(s.rollback_performed);
+            self.bad_caught_before_completion += u64::from(s.rollback_performed && !s.rolled_back_after_completion());
+        } else {
+            self.good += 1;
+            self.good_rolled_back += u64::from(s.rollback_performed);
+        }
+        let secs = |d: Option<crate::engine::SimDuration>| d.map(|d| d.as_secs_f64());
+        self.ttd.extend(secs(s.ttd()));
+        self.ttr.extend(secs(s.ttr()));
+        self.duration.extend(secs(s.deploy_duration()));
+        self.blast.push(s.blast_radius_requests() as f64);
+        self.users.extend(s.blast_radius_users.map(|u| u as f64));
+        self.excess.extend(s.excess_failed_requests().map(|x| x as f64));
+        self.availability.extend(s.availability_pct());
+    }
+
+    fn record(&self, cell: &Cell) -> Vec<String> {
+        let f = |x: Option<f64>, d: usize| x.map(|v| format!("{v:.d$}")).unwrap_or_default();
+        let pct = |k: u64, n: u64| (n > 0).then(|| 100.0 * k as f64 / n as f64);
+        let power = wilson(self.bad_caught_before_completion, self.bad);
+        let false_rb = wilson(self.good_rolled_back, self.good);
+        vec![
+            cell.strategy.clone(),
+            cell.triggers.clone(),
+            cell.faults.clone(),
+            cell.release.label(),
+            self.trials.to_string(),
+            self.bad.to_string(),
+            f(pct(self.bad_caught_before_completion, self.bad), 2),
+            f(power.map(|p| 100.0 * p.0), 2),
+            f(power.map(|p| 100.0 * p.1), 2),
+            f(pct(self.bad_caught, self.bad), 2),
+            f(pct(self.good_rolled_back, self.good), 2),
+            f(false_rb.map(|p| 100.0 * p.0), 2),
+            f(false_rb.map(|p| 100.0 * p.1), 2),
+            f(quantile(&self.ttd, 0.5), 3),
+            f(quantile(&self.ttd, 0.95), 3),
+            f(quantile(&self.ttd, 1.0), 3),
+            f(quantile(&self.ttr, 0.5), 3),
+            f(quantile(&self.ttr, 0.95), 3),
+            f(mean(&self.blast), 2),
+            f(quantile(&self.blast, 0.5), 0),
+            f(quantile(&self.blast, 0.95), 0),
+            f(mean(&self.users), 2),
+            f(quantile(&self.users, 0.5), 0),
+            f(quantile(&self.users, 0.95), 0),
+            f(mean(&self.excess), 2),
+            f(quantile(&self.duration, 0.5), 3),
+            f(quantile(&self.duration, 0.95), 3),
+            f(quantile(&self.availability, 0.0), 4),
+            f(mean(&self.availability), 4),
+        ]
+    }
+}
+
+/// How a sweep is run.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepOptions {
+    /// Worker threads (the output does not depend on it).
+    pub threads: usize,
+    /// Check invariants on every event of every trial.
+    pub check_invariants: bool,
+}
+
+/// What a sweep did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepReport {
+    /// Trials run.
+    pub trials: u64,
+    /// The first broken invariant, with the cell and trial that broke it.
+    pub violation: Option<String>,
+}
+
+/// Trials per parallel batch: bounded memory, whatever the sweep's size.
+const BATCH: usize = 512;
+
+/// Runs the sweep and writes `trials.csv` and `summary.csv` into `out`
+/// (each under a temporary name, renamed when complete).
+pub fn run_sweep(
+    sweep: &Sweep,
+    out: &Path,
+    opts: SweepOptions,
+    mut progress: impl FnMut(u64, u64),
+) -> std::io::Result<SweepReport> {
+    std::fs::create_dir_all(out)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(std::io::Error::other)?;
+    let trials_path = out.join("trials.csv");
+    let tmp = out.join(format!(".trials.csv.tmp-{}", std::process::id()));
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(&tmp)?));
+    let mut header = vec!["strategy", "triggers", "faults", "releases", "trial"];
+    header.extend(SUMMARY_COLUMNS);
+    writer.write_record(&header)?;
+    let total = sweep.cells.len() as u64 * sweep.trials;
+    let mut stats: Vec<CellStats> = sweep.cells.iter().map(|_| CellStats::default()).collect();
+    let mut violation = None;
+    let mut done = 0u64;
+    let run_opts = RunOptions {
+        check_invariants: opts.check_invariants,
+        keep_detail: false,
+        ..RunOptions::default()
+    };
+    let mut next = 0u64;
+    while next < total && violation.is_none() {
+        let jobs: Vec<u64> = (next..(next + BATCH as u64).min(total)).collect();
+        next += jobs.len() as u64;
+        let results: Vec<(u64, Result<Summary, String>)> = pool.install(|| {
+            jobs.par_iter()
+                .map(|&job| {
+                    let cell = &sweep.cells[(job / sweep.trials) as usize];
+                    let trial = job % sweep.trials;
+                    let bad = cell.release.is_bad(sweep.seed, trial);
+                    let scenario =
+                        if bad { cell.bad.as_ref() } else { cell.good.as_ref() }.expect("built for its release mix");
+                    let opts = RunOptions { trial, ..run_opts };
+                    (
+                        job,
+                        run(scenario, sweep.seed, opts)
+                            .map(|r| r.summary)
+                            .map_err(|v| v.to_string()),
+                    )
+                })
+                .collect()
+        });
+        for (job, result) in results {
+            let c = (job / sweep.trials) as usize;
+            let trial = job % sweep.trials;
+            let cell = &sweep.cells[c];
+            match result {
+                Ok(summary) => {
+                    let mut row = vec![
+                        cell.strategy.clone(),
+                        cell.triggers.clone(),
+                        cell.faults.clone(),
+                        cell.release.label(),
+                        trial.to_string(),
+                    ];
+                    row.extend(summary_record(&summary));
+                    writer.write_record(&row)?;
+                    stats[c].add(&summary);
+                }
+                Err(v) => {
+                    violation.get_or_insert(format!(
+                        "{v} (cell strategy {} x triggers {} x faults {} x release {}, trial {trial}, seed {})",
+                        cell.strategy,
+                        cell.triggers,
+                        cell.faults,
+                        cell.release.label(),
+                        sweep.seed
+                    ));
+                }
+            }
+            done += 1;
+        }
+        progress(done, total);
+    }
+    let inner = writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let file = inner.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, &trials_path)?;
+    let mut summary = csv::Writer::from_writer(Vec::new());
+    summary.write_record(CELL_COLUMNS)?;
+    for (cell, s) in sweep.cells.iter().zip(&stats) {
+        summary.write_record(s.record(cell))?;
+    }
+    let bytes = summary.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    crate::report::write_atomic(&out.join("summary.csv"), &bytes)?;
+    Ok(SweepReport {
+        trials: done,
+        violation,
+    })
+}

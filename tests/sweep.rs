@@ -1,0 +1,106 @@
+//! Sweeps: the same bytes on any number of threads, one summary row per
+//! cell, and the statistics the rows claim.
+
+mod common;
+
+use std::process::Command;
+
+fn sweep_file(dir: &std::path::Path, releases: &str) -> std::path::PathBuf {
+    let base = common::scenario_path("reference-canary.toml");
+    let path = dir.join("sweep.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"t\"\nscenario = \"{}\"\ntrials = 12\nseed = 3\nreleases = {releases}\nbad_share_pct = 50\n\
+             [[strategies]]\nname = \"strict\"\nstrategy = {{ kind = \"canary\", success_criteria = {{ max_error_rate_pct = 1, min_request_count = 100 }} }}\n\
+             [[strategies]]\nname = \"lax\"\nstrategy = {{ kind = \"canary\", success_criteria = {{ max_error_rate_pct = 5, min_request_count = 100 }} }}\n\
+             [[faults]]\nname = \"none\"\nfaults = []\n",
+            base.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn sweep(path: &std::path::Path, out: &std::path::Path, threads: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_deploysim"))
+        .args([
+            "sweep",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            threads,
+            "--quiet",
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn sweep_output_does_not_depend_on_threads() {
+    let dir = common::temp_dir("sweep-threads");
+    let path = sweep_file(&dir, "[\"bad\", \"mix\"]");
+    let one = sweep(&path, &dir.join("one"), "1");
+    let two = sweep(&path, &dir.join("two"), "2");
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    assert!(two.status.success());
+    for f in ["trials.csv", "summary.csv"] {
+        let a = std::fs::read(dir.join("one").join(f)).unwrap();
+        let b = std::fs::read(dir.join("two").join(f)).unwrap();
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "{f}");
+    }
+    let trials = std::fs::read_to_string(dir.join("one/trials.csv")).unwrap();
+    assert_eq!(
+        trials.lines().count(),
+        1 + 2 * 2 * 12,
+        "header + strategies x releases x trials"
+    );
+    let summary = std::fs::read_to_string(dir.join("one/summary.csv")).unwrap();
+    let rows: Vec<&str> = summary.lines().collect();
+    assert_eq!(rows.len(), 1 + 4);
+    // The strict canary catches every bad release of the reference (3%
+    // errors against 1%); the mix cell has some good trials.
+    let strict_bad: Vec<&str> = rows[1].split(',').collect();
+    assert_eq!(&strict_bad[..6], ["strict", "base", "none", "bad", "12", "12"]);
+    assert_eq!(strict_bad[6], "100.00");
+    let mix: Vec<&str> = rows[2].split(',').collect();
+    let bad_in_mix: u64 = mix[5].parse().unwrap();
+    assert!((1..12).contains(&bad_in_mix), "{bad_in_mix}");
+    // Trial i of every cell runs with the same seed: the bad/good draw of a
+    // mixed cell is the same for both strategies.
+    let lax_mix: Vec<&str> = rows[4].split(',').collect();
+    assert_eq!(mix[5], lax_mix[5]);
+}
+
+#[test]
+fn bad_sweep_files_are_input_errors() {
+    let dir = common::temp_dir("sweep-bad");
+    let path = dir.join("bad.toml");
+    for (text, expect) in [
+        ("name = \"x\"\n", "field `scenario`: is required"),
+        ("scenario = \"nope.toml\"\n", "cannot read"),
+        (
+            &format!("scenario = \"{}\"\nreleases = [\"ugly\"]\n", common::scenario_path("reference-canary.toml").display()),
+            "\"ugly\" is not a release",
+        ),
+        (
+            &format!(
+                "scenario = \"{}\"\n[[strategies]]\nname = \"x\"\nstrategy = {{ kind = \"canary\", increment_pct = 0 }}\n",
+                common::scenario_path("reference-canary.toml").display()
+            ),
+            "field `strategy.increment_pct`",
+        ),
+        (
+            &format!("scenario = \"{}\"\nreleases = [\"bad\"]\n", common::scenario_path("reference-canary-good.toml").display()),
+            "the base scenario's release is good",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let o = sweep(&path, &dir.join("out"), "1");
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(expect), "{err}");
+    }
+}
