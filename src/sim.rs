@@ -213,6 +213,7 @@ pub fn run_with(
             }
             Event::End => {
                 run_end = now;
+                lp.world.finish_run();
                 lp.recorder.event(now, SimEvent::RunEnded);
                 break;
             }

@@ -193,3 +193,25 @@ fn aggregate_mode_agrees_with_request_mode_under_load() {
         );
     }
 }
+
+#[test]
+fn requests_left_in_a_queue_at_the_end_count_as_failed() {
+    // One server at 100 ms a request offered 50 requests/s with a one-hour
+    // patience: almost nothing is served, and both modes must say so.
+    let text = |fidelity: &str| {
+        format!(
+            "name = \"over\"\nfidelity = \"{fidelity}\"\n[simulation]\nmax_duration = \"10m\"\n[fleet]\ninstances = 1\n\
+             [health_check]\ntimeout = \"10s\"\n[traffic]\nrate_rps = 50\n[capacity]\nconcurrency = 1\nqueue_timeout = \"1h\"\n\
+             [stable]\nerror_rate_pct = 0\nlatency = {{ dist = \"exponential\", mean = \"100ms\" }}\n\
+             [release]\nquality = \"good\"\n[strategy]\nkind = \"none\"\n"
+        )
+    };
+    for fidelity in ["request", "aggregate"] {
+        let r = run(&common::parse(&text(fidelity)), 1, RunOptions::default())
+            .unwrap()
+            .summary;
+        // Capacity is 10 of the 50 requests a second: availability near 20%.
+        let a = r.availability_pct().unwrap();
+        assert!(a < 30.0, "{fidelity}: {a}");
+    }
+}

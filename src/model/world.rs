@@ -1228,6 +1228,20 @@ impl World {
         }
     }
 
+    /// Ends the run: requests still waiting in a queue were never served,
+    /// so they count as failed (a hopelessly overloaded instance must not
+    /// look healthy because its backlog outlived the run).
+    pub fn finish_run(&mut self) {
+        for load in &mut self.loads {
+            for r in load.queue.drain(..) {
+                let v = r.version.index();
+                self.totals.timed_out[v] += 1;
+                self.totals.errors[v] += 1;
+                self.totals.failed[v] += 1;
+            }
+        }
+    }
+
     /// Whether every instance keeps to its capacity: at most `concurrency`
     /// in service, and a queue only when all servers are busy.
     pub fn capacity_problem(&self) -> Option<String> {
