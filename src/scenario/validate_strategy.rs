@@ -179,6 +179,15 @@ fn check_samples(c: &mut Checker, spec: &StrategySpec, sim: &SimulationSpec) {
     }
 }
 
+/// `check_interval` of canary and blue-green (default 10 s).
+fn check_interval(c: &mut Checker, s: &RawStrategy) -> SimDuration {
+    c.positive_duration(
+        "strategy.check_interval",
+        s.check_interval.as_ref(),
+        SimDuration::from_secs(10),
+    )
+}
+
 fn manual_promotions(c: &mut Checker, s: &RawStrategy) -> Vec<SimDuration> {
     let list: Vec<SimDuration> = s
         .manual_promotions
@@ -316,11 +325,7 @@ fn canary(
     start_at: SimDuration,
     progress_deadline: SimDuration,
 ) -> CanarySpec {
-    let check_interval = c.positive_duration(
-        "strategy.check_interval",
-        s.check_interval.as_ref(),
-        SimDuration::from_secs(10),
-    );
+    let check_interval = check_interval(c, s);
     let shorthand = s.initial_weight_pct.is_some() || s.increment_pct.is_some() || s.increment_interval.is_some();
     let forms = [
         ("preset", s.preset.is_some()),
@@ -591,11 +596,7 @@ fn blue_green(
     start_at: SimDuration,
     progress_deadline: SimDuration,
 ) -> BlueGreenSpec {
-    let check_interval = c.positive_duration(
-        "strategy.check_interval",
-        s.check_interval.as_ref(),
-        SimDuration::from_secs(10),
-    );
+    let check_interval = check_interval(c, s);
     if check_interval < metrics.scrape_interval {
         c.fail(
             "strategy.check_interval",
