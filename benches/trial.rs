@@ -17,6 +17,7 @@ fn reference_trial(c: &mut Criterion) {
         trial: 0,
         counterfactual: false,
         end_at: None,
+        histograms: false,
     };
     let mut group = c.benchmark_group("reference_canary_good_trial");
     group.sample_size(20);

@@ -33,6 +33,11 @@ pub struct RunOptions {
     /// End the run here at the latest (the counterfactual ends where the
     /// rollout's run ended).
     pub end_at: Option<SimTime>,
+    /// Draw latency histograms in aggregate mode even when no controller or
+    /// trigger reads them (for `counters`, the timeline and check events).
+    /// Sweeps turn it off: the histograms have their own random stream, so
+    /// every other number stays the same, and a trial costs half as much.
+    pub histograms: bool,
 }
 
 impl Default for RunOptions {
@@ -43,6 +48,7 @@ impl Default for RunOptions {
             trial: 0,
             counterfactual: true,
             end_at: None,
+            histograms: true,
         }
     }
 }
@@ -143,6 +149,9 @@ pub fn run_with(
     opts: RunOptions,
 ) -> Result<RunResult, Violation> {
     let mut world = World::new(scenario, Streams::new(seed, opts.trial));
+    if !opts.histograms && !opts.keep_detail && !scenario.reads_latency() {
+        world.skip_histograms();
+    }
     world.start();
     let recorder = Recorder::new(opts.keep_detail, &world);
     let phase = controller.phase();
@@ -208,12 +217,13 @@ pub fn run_with(
                 lp.notify_controller(now);
             }
             Event::Sample => {
+                lp.world.settle(now);
                 lp.recorder.sample(now, lp.phase, &lp.world);
                 lp.queue.schedule(now + interval, lanes::SAMPLE, Event::Sample);
             }
             Event::End => {
                 run_end = now;
-                lp.world.finish_run();
+                lp.world.finish_run(now);
                 lp.recorder.event(now, SimEvent::RunEnded);
                 break;
             }

@@ -90,3 +90,37 @@ fn common_random_numbers_give_both_releases_the_same_traffic() {
     assert_eq!(first_rows(&rb), first_rows(&rg));
     assert_eq!(rb.summary.first_exposure, rg.summary.first_exposure);
 }
+
+#[test]
+fn skipping_unread_histograms_changes_no_summary_number() {
+    // Sweeps skip aggregate-mode latency histograms when nothing reads
+    // them. They have their own random stream, so every summary column must
+    // be identical with and without them, across shipped scenarios and
+    // seeds (and a scenario that reads latency always keeps them).
+    let files = [
+        "reference-canary.toml",
+        "reference-canary-good.toml",
+        "strategies/rolling-bad.toml",
+        "faults/dependency-outage.toml",
+        "strategies/blue-green-bad.toml",
+    ];
+    for name in files {
+        let mut s = common::load(name);
+        s.fidelity = Fidelity::Aggregate;
+        for seed in 1..4 {
+            let with = RunOptions {
+                keep_detail: false,
+                ..RunOptions::default()
+            };
+            let without = RunOptions {
+                histograms: false,
+                ..with
+            };
+            let a = run(&s, seed, with).unwrap();
+            let b = run(&s, seed, without).unwrap();
+            assert_eq!(summary_csv(&a.summary), summary_csv(&b.summary), "{name} seed {seed}");
+            let drawn = b.counters[0].buckets.iter().sum::<u64>() > 0;
+            assert_eq!(drawn, s.reads_latency(), "{name}: histograms drawn iff read");
+        }
+    }
+}

@@ -28,6 +28,9 @@ pub enum Subsystem {
     Faults = 7,
     /// Which session a request belongs to, and session lengths.
     Sessions = 8,
+    /// Latency bucket counts in aggregate mode, apart from the latency
+    /// stream so histogram draws never shift timeouts or SLO counts.
+    Buckets = 9,
 }
 
 /// The random streams of one trial.
@@ -48,6 +51,8 @@ pub struct Streams {
     pub faults: ChaCha8Rng,
     /// Session stream.
     pub sessions: ChaCha8Rng,
+    /// Aggregate-mode latency bucket stream.
+    pub buckets: ChaCha8Rng,
 }
 
 impl Streams {
@@ -62,6 +67,7 @@ impl Streams {
             health: stream(seed, trial, Subsystem::Health),
             faults: stream(seed, trial, Subsystem::Faults),
             sessions: stream(seed, trial, Subsystem::Sessions),
+            buckets: stream(seed, trial, Subsystem::Buckets),
         }
     }
 }

@@ -497,6 +497,7 @@ pub fn run_sweep(
     let run_opts = RunOptions {
         check_invariants: opts.check_invariants,
         keep_detail: false,
+        histograms: false,
         ..RunOptions::default()
     };
     let mut next = 0u64;

@@ -3,7 +3,7 @@
 //! queried over windows, with quantiles interpolated inside a bucket as
 //! Prometheus' `histogram_quantile` does.
 
-use super::instance::{InstanceId, Version};
+use super::instance::Version;
 use crate::engine::{SimDuration, SimTime};
 
 /// Cumulative counters of one target (a version or an instance).
@@ -121,15 +121,14 @@ pub fn histogram_quantile(q: f64, bounds_s: &[f64], counts: &[u64]) -> Option<f6
     Some(bounds_s[bounds_s.len() - 1])
 }
 
-/// Live counters per version and per instance, and their scraped history.
+/// Live counters per version and their scraped history. (Per-instance
+/// series are not kept: nothing in the model queries them, and keeping them
+/// cost a fifth of a request-mode trial.)
 #[derive(Clone, Debug)]
 pub struct MetricsStore {
     bounds_s: Vec<f64>,
     live: [Counters; 2],
-    instance_live: Vec<Counters>,
     scrapes: Vec<Scrape>,
-    instance_scrapes: Vec<std::collections::VecDeque<(SimTime, Counters)>>,
-    instance_retention: usize,
 }
 
 impl MetricsStore {
@@ -140,10 +139,7 @@ impl MetricsStore {
         MetricsStore {
             bounds_s,
             live: [Counters::zero(n), Counters::zero(n)],
-            instance_live: Vec::new(),
             scrapes: Vec::new(),
-            instance_scrapes: Vec::new(),
-            instance_retention: usize::MAX,
         }
     }
 
@@ -162,31 +158,12 @@ impl MetricsStore {
         self.bounds_s.partition_point(|&b| b < latency_s)
     }
 
-    /// Keeps only the latest `samples` scrapes of each instance: enough for
-    /// the longest query window, and memory that does not grow with the run.
-    pub fn set_instance_retention(&mut self, samples: usize) {
-        self.instance_retention = samples.max(2);
-    }
-
-    /// Makes room for instance `id`'s counters.
-    pub fn add_instance(&mut self, id: InstanceId) {
-        let n = self.n_buckets();
-        while self.instance_live.len() <= id.0 as usize {
-            self.instance_live.push(Counters::zero(n));
-            self.instance_scrapes.push(std::collections::VecDeque::new());
-        }
-    }
-
     /// Records one completed request whose latency fell in `bucket`.
-    pub fn record(&mut self, version: Version, instance: InstanceId, bucket: usize, error: bool) {
-        for c in [
-            &mut self.live[version.index()],
-            &mut self.instance_live[instance.0 as usize],
-        ] {
-            c.requests += 1;
-            c.errors += u64::from(error);
-            c.buckets[bucket] += 1;
-        }
+    pub fn record(&mut self, version: Version, bucket: usize, error: bool) {
+        let c = &mut self.live[version.index()];
+        c.requests += 1;
+        c.errors += u64::from(error);
+        c.buckets[bucket] += 1;
     }
 
     /// Records `n` requests that the balancer answered itself with an error
@@ -199,18 +176,14 @@ impl MetricsStore {
         c.buckets[0] += n;
     }
 
-    /// Records many completed requests at once (aggregate mode).
-    pub fn record_counts(&mut self, version: Version, instance: InstanceId, errors: u64, buckets: &[u64]) {
-        let n: u64 = buckets.iter().sum();
-        for c in [
-            &mut self.live[version.index()],
-            &mut self.instance_live[instance.0 as usize],
-        ] {
-            c.requests += n;
-            c.errors += errors;
-            for (acc, add) in c.buckets.iter_mut().zip(buckets) {
-                *acc += add;
-            }
+    /// Records many completed requests at once (aggregate mode). `buckets`
+    /// sums to `requests`, or is all zero when histograms are not drawn.
+    pub fn record_counts(&mut self, version: Version, requests: u64, errors: u64, buckets: &[u64]) {
+        let c = &mut self.live[version.index()];
+        c.requests += requests;
+        c.errors += errors;
+        for (acc, add) in c.buckets.iter_mut().zip(buckets) {
+            *acc += add;
         }
     }
 
@@ -219,32 +192,13 @@ impl MetricsStore {
         &self.live[version.index()]
     }
 
-    /// The live cumulative counters of an instance.
-    pub fn instance_live(&self, id: InstanceId) -> &Counters {
-        &self.instance_live[id.0 as usize]
-    }
-
-    /// Takes a scrape at `t` of every version (counters and `gauges`) and of
-    /// the listed instances.
-    pub fn scrape(&mut self, t: SimTime, gauges: [Gauges; 2], instances: impl Iterator<Item = InstanceId>) {
+    /// Takes a scrape at `t` of every version (counters and `gauges`).
+    pub fn scrape(&mut self, t: SimTime, gauges: [Gauges; 2]) {
         self.scrapes.push(Scrape {
             t,
             versions: self.live.clone(),
             gauges,
         });
-        for id in instances {
-            let c = self.instance_live[id.0 as usize].clone();
-            let series = &mut self.instance_scrapes[id.0 as usize];
-            while series.len() >= self.instance_retention {
-                series.pop_front();
-            }
-            series.push_back((t, c));
-        }
-    }
-
-    /// The retained scraped samples of one instance, oldest first.
-    pub fn instance_series(&self, id: InstanceId) -> impl Iterator<Item = &(SimTime, Counters)> {
-        self.instance_scrapes[id.0 as usize].iter()
     }
 
     /// The last scrape at or before `t`, if any.
@@ -326,20 +280,18 @@ mod tests {
     #[test]
     fn windows_difference_scrapes() {
         let mut m = MetricsStore::new(&[SimDuration::from_millis(100)]);
-        m.add_instance(InstanceId(0));
-        let id = InstanceId(0);
-        m.scrape(SimTime::ZERO, Default::default(), std::iter::once(id));
+        m.scrape(SimTime::ZERO, Default::default());
         for _ in 0..5 {
-            m.record(Version::New, id, 0, false);
+            m.record(Version::New, 0, false);
         }
-        m.scrape(SimTime::from_secs(10), Default::default(), std::iter::once(id));
+        m.scrape(SimTime::from_secs(10), Default::default());
         for _ in 0..3 {
-            m.record(Version::New, id, 1, true);
+            m.record(Version::New, 1, true);
         }
         // Not yet scraped: invisible to queries.
         let w = m.window(Version::New, SimTime::from_secs(15), SimDuration::from_secs(60));
         assert_eq!((w.requests, w.errors), (5, 0));
-        m.scrape(SimTime::from_secs(20), Default::default(), std::iter::once(id));
+        m.scrape(SimTime::from_secs(20), Default::default());
         let w = m.window(Version::New, SimTime::from_secs(20), SimDuration::from_secs(10));
         assert_eq!((w.requests, w.errors), (3, 3));
         assert_eq!(w.error_rate_pct(), Some(100.0));
@@ -350,10 +302,5 @@ mod tests {
                 .error_rate_pct(),
             None
         );
-        assert_eq!(m.instance_series(id).count(), 3);
-        m.set_instance_retention(2);
-        m.scrape(SimTime::from_secs(30), Default::default(), std::iter::once(id));
-        let kept: Vec<SimTime> = m.instance_series(id).map(|(t, _)| *t).collect();
-        assert_eq!(kept, vec![SimTime::from_secs(20), SimTime::from_secs(30)]);
     }
 }

@@ -66,7 +66,13 @@ pub enum WorldEvent {
     /// An instance has finished stopping.
     StopDone(InstanceId),
     /// A health probe of an instance.
-    Probe(InstanceId),
+    Probe {
+        /// The instance.
+        id: InstanceId,
+        /// The instance's probe plan it belongs to; a replanned instance's
+        /// older probe is ignored.
+        plan: u32,
+    },
     /// The fleet of a version is brought back to its desired size (after a
     /// crash-loop backoff).
     Reconcile(Version),
@@ -162,6 +168,20 @@ struct Queued {
     service_s: f64,
     error: bool,
     session: Option<u64>,
+}
+
+/// Where one instance's health probes stand. Probes of a Healthy instance
+/// change nothing until one fails, so the world draws how many succeed first
+/// (a geometric count) and jumps to the failing one, instead of handling
+/// every success: a large fleet's probes then cost almost nothing.
+#[derive(Clone, Copy, Debug, Default)]
+struct ProbePlan {
+    /// A time at which one of its regular probes falls.
+    anchor: SimTime,
+    /// Bumped when the plan is redrawn; stale probe events are ignored.
+    plan: u32,
+    /// Whether the planned probe is the failing one the skip drew.
+    fails: bool,
 }
 
 /// The load on one instance.
@@ -357,6 +377,7 @@ pub struct World {
     balancer: super::balancer::Balancer,
     balancer_policy: BalancerPolicy,
     loads: Vec<Load>,
+    probe_plans: Vec<ProbePlan>,
     next_seq: u64,
     sessions: Option<super::sessions::Sessions>,
     faults: super::faults::ActiveFaults,
@@ -364,7 +385,20 @@ pub struct World {
     fault_occurrences: Vec<u32>,
     max_duration: SimTime,
     bucket_scratch: Vec<u64>,
-    last_tick_requests: [u64; 2],
+    /// The time of the event or command being handled.
+    clock: SimTime,
+    /// Aggregate mode: traffic is drawn up to here.
+    settled_at: SimTime,
+    /// Aggregate mode: whether traffic must be settled every tick (a moving
+    /// rate or uptime-dependent faults); otherwise only at changes and reads.
+    ticks_needed: bool,
+    /// Aggregate mode: whether all instances of a version behave alike, so
+    /// their traffic is drawn as one class.
+    instances_alike: bool,
+    /// Aggregate mode: whether latency histograms are drawn (off when
+    /// nothing will read them; they have their own random stream, so
+    /// skipping them changes no other number).
+    histograms: bool,
 }
 
 impl World {
@@ -372,9 +406,7 @@ impl World {
     /// fleet running and healthy, no traffic on the new version. Call
     /// [`World::start`] to schedule its first events.
     pub fn new(scenario: &Scenario, streams: Streams) -> Self {
-        let mut metrics = MetricsStore::new(&scenario.metrics.buckets);
-        let scrape = scenario.metrics.scrape_interval.0.max(1);
-        metrics.set_instance_retention((scenario.longest_window().0 / scrape) as usize + 2);
+        let metrics = MetricsStore::new(&scenario.metrics.buckets);
         let slo = scenario.traffic.latency_slo.map(|d| d.as_secs_f64());
         let versions = [scenario.stable.clone(), scenario.release.new.clone()];
         let buckets = [
@@ -382,6 +414,16 @@ impl World {
             BucketModel::new(&versions[1].latency, metrics.bounds_s(), slo),
         ];
         let n_buckets = metrics.n_buckets();
+        let flat_rate = matches!(scenario.traffic.shape.base, super::traffic::BaseShape::Constant(_))
+            && scenario.traffic.shape.spikes.is_empty()
+            && !scenario
+                .faults
+                .iter()
+                .any(|f| matches!(f.kind, super::faults::FaultKind::TrafficSpike { .. }));
+        let uptime_matters = scenario
+            .faults
+            .iter()
+            .any(|f| matches!(f.kind, super::faults::FaultKind::MemoryLeak { .. }));
         World {
             fidelity: scenario.fidelity,
             fleet_size: scenario.fleet.instances,
@@ -391,12 +433,7 @@ impl World {
             shape: scenario.traffic.shape.clone(),
             max_rate: scenario.traffic.shape.max_rate()
                 * super::faults::ActiveFaults::new(scenario.faults.clone()).max_rate_factor(),
-            flat_rate: matches!(scenario.traffic.shape.base, super::traffic::BaseShape::Constant(_))
-                && scenario.traffic.shape.spikes.is_empty()
-                && !scenario
-                    .faults
-                    .iter()
-                    .any(|f| matches!(f.kind, super::faults::FaultKind::TrafficSpike { .. })),
+            flat_rate,
             horizon_s: scenario.simulation.max_duration.as_secs_f64(),
             latency_slo_s: slo,
             tick: scenario.simulation.tick,
@@ -430,14 +467,26 @@ impl World {
             balancer: super::balancer::Balancer::new(scenario.traffic.balancer),
             balancer_policy: scenario.traffic.balancer,
             loads: Vec::new(),
+            probe_plans: Vec::new(),
             next_seq: 0,
             sessions: scenario.sessions.clone().map(super::sessions::Sessions::new),
             faults: super::faults::ActiveFaults::new(scenario.faults.clone()),
             fault_occurrences: vec![0; scenario.faults.len()],
             max_duration: SimTime::ZERO + scenario.simulation.max_duration,
             bucket_scratch: vec![0; n_buckets],
-            last_tick_requests: [0, 0],
+            clock: SimTime::ZERO,
+            settled_at: SimTime::ZERO,
+            ticks_needed: !flat_rate || uptime_matters,
+            instances_alike: !uptime_matters,
+            histograms: true,
         }
+    }
+
+    /// Stops drawing latency histograms in aggregate mode, for a run in
+    /// which nothing reads them (see [`Scenario::reads_latency`]). Every
+    /// other number stays the same.
+    pub fn skip_histograms(&mut self) {
+        self.histograms = false;
     }
 
     /// Creates the stable fleet and schedules traffic, scrapes and probes.
@@ -451,12 +500,15 @@ impl World {
             // Stagger the stable fleet's probes over one interval, as a
             // long-running fleet's would be.
             let phase = SimDuration(self.streams.health.random_range(0..self.health.interval.0));
-            self.schedule(SimTime::ZERO + phase, lanes::WORLD, WorldEvent::Probe(id));
+            self.plan_probes(id, SimTime::ZERO + phase);
         }
         self.refresh_routable();
         match self.fidelity {
             Fidelity::Request => self.schedule_next_arrival(SimTime::ZERO),
-            Fidelity::Aggregate => self.schedule(SimTime::ZERO + self.tick, lanes::WORLD, WorldEvent::Tick),
+            Fidelity::Aggregate if self.ticks_needed => {
+                self.schedule(SimTime::ZERO + self.tick, lanes::WORLD, WorldEvent::Tick)
+            }
+            Fidelity::Aggregate => {}
         }
         self.schedule(SimTime::ZERO, lanes::SCRAPE, WorldEvent::Scrape);
         for i in 0..self.faults.specs().len() {
@@ -486,8 +538,13 @@ impl World {
     }
 
     fn on_fault(&mut self, now: SimTime, i: usize, on: bool) {
+        self.settle(now);
+        let probe_odds = Version::ALL.map(|v| self.probe_failure_prob(v));
         if !self.faults.switch(i, on) {
             return;
+        }
+        if Version::ALL.map(|v| self.probe_failure_prob(v)) != probe_odds {
+            self.replan_probes(now);
         }
         if on {
             self.fault_occurrences[i] += 1;
@@ -569,7 +626,7 @@ impl World {
             self.in_flight[v] -= 1;
             self.loads[id.0 as usize].outstanding -= 1;
             let bucket = self.metrics.bucket_of((now - r.arrival).as_secs_f64());
-            self.metrics.record(r.version, id, bucket, true);
+            self.metrics.record(r.version, bucket, true);
             self.harm(r.version, r.session);
         }
         let streak = &mut self.failure_streak[version.index()];
@@ -664,8 +721,8 @@ impl World {
             probe_failures: 0,
             running_since: None,
         });
-        self.metrics.add_instance(id);
         self.loads.push(Load::default());
+        self.probe_plans.push(ProbePlan::default());
         id
     }
 
@@ -697,11 +754,12 @@ impl World {
     }
 
     fn set_status(&mut self, id: InstanceId, to: InstanceStatus) {
-        let inst = &mut self.instances[id.0 as usize];
-        let from = inst.status;
+        let from = self.instances[id.0 as usize].status;
         if from == to {
             return;
         }
+        self.settle(self.clock);
+        let inst = &mut self.instances[id.0 as usize];
         inst.status = to;
         let counts = &mut self.status_counts[inst.version.index()].by_status;
         counts[from as usize] -= 1;
@@ -717,11 +775,12 @@ impl World {
     }
 
     fn set_health(&mut self, id: InstanceId, to: HealthStatus) {
-        let inst = &mut self.instances[id.0 as usize];
-        let from = inst.health;
+        let from = self.instances[id.0 as usize].health;
         if from == to {
             return;
         }
+        self.settle(self.clock);
+        let inst = &mut self.instances[id.0 as usize];
         inst.health = to;
         self.changes.push(WorldChange::Health {
             id,
@@ -738,6 +797,8 @@ impl World {
     pub fn set_weight(&mut self, now: SimTime, pct: f64) {
         let pct = pct.clamp(0.0, 100.0);
         if self.routing != Routing::Weighted(pct) {
+            self.clock = now;
+            self.settle(now);
             self.changes.push(WorldChange::Weight {
                 from: self.weight_pct(),
                 to: pct,
@@ -750,6 +811,8 @@ impl World {
     /// Routes by instance counts from now on.
     pub fn route_by_instance(&mut self, now: SimTime) {
         if self.routing != Routing::ByInstance {
+            self.clock = now;
+            self.settle(now);
             self.changes.push(WorldChange::RoutedByInstance);
             self.routing = Routing::ByInstance;
             self.weight_set_at = now;
@@ -777,9 +840,14 @@ impl World {
             g[i].restarts = self.restarts[i];
             g[i].in_flight = match self.fidelity {
                 Fidelity::Request => self.in_flight[i] as f64,
-                // Little's law over the last tick: arrival rate x mean latency.
+                // Little's law: the offered rate now x the mean latency.
                 Fidelity::Aggregate => {
-                    self.last_tick_requests[i] as f64 / self.tick.as_secs_f64() * self.versions[i].latency.mean()
+                    let rate = self.shape.rate_at(now.as_secs_f64()) * self.faults.rate_factor();
+                    let share = match v {
+                        Version::Stable => 1.0 - self.weight_pct() / 100.0,
+                        Version::New => self.weight_pct() / 100.0,
+                    };
+                    rate * share * self.versions[i].latency.mean()
                 }
             };
         }
@@ -790,6 +858,7 @@ impl World {
     /// Failed instances are replaced by the backoff's own reconcile, not by
     /// a repeated request for the same count.
     pub fn scale(&mut self, now: SimTime, version: Version, replicas: u32) {
+        self.clock = now;
         let from = self.desired[version.index()];
         if from != replicas {
             self.desired[version.index()] = replicas;
@@ -844,6 +913,7 @@ impl World {
 
     /// Handles one world event at `now`.
     pub fn handle(&mut self, now: SimTime, event: WorldEvent) {
+        self.clock = now;
         match event {
             WorldEvent::Arrival => self.on_arrival(now),
             WorldEvent::Completion {
@@ -854,7 +924,7 @@ impl World {
             } => {
                 self.in_flight[version.index()] -= 1;
                 self.loads[instance.0 as usize].outstanding -= 1;
-                self.metrics.record(version, instance, bucket as usize, error);
+                self.metrics.record(version, bucket as usize, error);
                 if self.capacity.is_some() {
                     self.loads[instance.0 as usize].busy -= 1;
                     self.serve_queue(now, instance);
@@ -863,12 +933,7 @@ impl World {
             WorldEvent::QueueTimeout { instance, seq } => self.on_queue_timeout(now, instance, seq),
             WorldEvent::Tick => self.on_tick(now),
             WorldEvent::Scrape => {
-                let running = self
-                    .instances
-                    .iter()
-                    .filter(|i| i.status == InstanceStatus::Running)
-                    .map(|i| i.id);
-                let running: Vec<_> = running.collect();
+                self.settle(now);
                 let gauges = self.gauges(now);
                 if let Some(s) = self.sessions.as_mut() {
                     s.purge(now);
@@ -876,7 +941,7 @@ impl World {
                 // Drawn at every scrape, so the fault stream stays aligned.
                 let u: f64 = self.streams.faults.random();
                 if u >= self.faults.scrape_drop_prob() {
-                    self.metrics.scrape(now, gauges, running.into_iter());
+                    self.metrics.scrape(now, gauges);
                 }
                 self.schedule(now + self.scrape_interval, lanes::SCRAPE, WorldEvent::Scrape);
             }
@@ -893,7 +958,7 @@ impl World {
                     self.set_status(id, InstanceStatus::Stopped);
                 }
             }
-            WorldEvent::Probe(id) => self.on_probe(now, id),
+            WorldEvent::Probe { id, plan } => self.on_probe(now, id, plan),
             WorldEvent::Reconcile(version) => self.reconcile(now, version),
             WorldEvent::FaultOn(i) => self.on_fault(now, i, true),
             WorldEvent::FaultOff(i) => self.on_fault(now, i, false),
@@ -929,6 +994,7 @@ impl World {
         self.instances[id.0 as usize].running_since = Some(now);
         self.set_status(id, InstanceStatus::Running);
         if self.health.start_healthy {
+            self.settle(now);
             self.instances[id.0 as usize].health = HealthStatus::Healthy;
             self.changes.push(WorldChange::Health {
                 id,
@@ -939,7 +1005,7 @@ impl World {
             });
             self.update_routable(id);
         }
-        self.schedule(now + self.health.initial_delay, lanes::WORLD, WorldEvent::Probe(id));
+        self.plan_probes(id, now + self.health.initial_delay);
         for i in 0..self.faults.specs().len() {
             if self.faults.is_on(i) {
                 self.plan_crash(now, id, i);
@@ -947,21 +1013,16 @@ impl World {
         }
     }
 
-    fn on_probe(&mut self, now: SimTime, id: InstanceId) {
+    fn on_probe(&mut self, now: SimTime, id: InstanceId, plan: u32) {
+        let probe = self.probe_plans[id.0 as usize];
         let inst = &self.instances[id.0 as usize];
-        if inst.status != InstanceStatus::Running {
+        if probe.plan != plan || inst.status != InstanceStatus::Running {
             return;
         }
-        let spec = &self.versions[inst.version.index()];
-        let fails: f64 = self.streams.health.random();
-        let z: f64 = StandardNormal.sample(&mut self.streams.health);
-        let code = if fails < self.faults.probe_failure_prob(spec.probe_failure_prob) {
-            503
-        } else {
-            spec.health_status_code
+        let ok = !probe.fails && {
+            let u: f64 = self.streams.health.random();
+            u >= self.probe_failure_prob(inst.version)
         };
-        let latency = spec.latency.at_z(z);
-        let ok = self.health.expected_status_codes.contains(&code) && latency <= self.health.timeout.as_secs_f64();
         let before = ProbeState {
             status: inst.health,
             successes: inst.probe_successes,
@@ -976,7 +1037,70 @@ impl World {
         inst.probe_successes = after.successes;
         inst.probe_failures = after.failures;
         self.set_health(id, after.status);
-        self.schedule(now + self.health.interval, lanes::WORLD, WorldEvent::Probe(id));
+        self.plan_probes(id, now + self.health.interval);
+    }
+
+    /// The probability that one probe of a `version` instance fails: a
+    /// status code outside the expected ones (its own, or a fault's 503) or
+    /// an answer slower than the probe timeout.
+    fn probe_failure_prob(&self, version: Version) -> f64 {
+        let spec = &self.versions[version.index()];
+        let expected = |code: u16| f64::from(u8::from(self.health.expected_status_codes.contains(&code)));
+        let p_fault = self.faults.probe_failure_prob(spec.probe_failure_prob);
+        let p_code_ok = (1.0 - p_fault) * expected(spec.health_status_code) + p_fault * expected(503);
+        let p_in_time = spec.latency.cdf(self.health.timeout.as_secs_f64());
+        (1.0 - p_code_ok * p_in_time).clamp(0.0, 1.0)
+    }
+
+    /// Schedules an instance's probes from its regular probe at `first`: the
+    /// next one if it is not Healthy, else the first that fails.
+    fn plan_probes(&mut self, id: InstanceId, first: SimTime) {
+        let interval = self.health.interval.0.max(1);
+        let healthy = self.instances[id.0 as usize].health == HealthStatus::Healthy;
+        let p_fail = self.probe_failure_prob(self.instances[id.0 as usize].version);
+        let plan = &mut self.probe_plans[id.0 as usize];
+        plan.anchor = first;
+        plan.plan = plan.plan.wrapping_add(1);
+        let at = if healthy && p_fail < 1.0 {
+            // Successes before the first failure ~ Geometric(p_fail), by
+            // inversion: floor(ln(1 - U) / ln(1 - p)).
+            let u: f64 = self.streams.health.random();
+            let successes = if p_fail > 0.0 {
+                ((1.0 - u).ln() / (1.0 - p_fail).ln()).floor()
+            } else {
+                f64::INFINITY
+            };
+            let left = (self.max_duration.0.saturating_sub(first.0) / interval) as f64;
+            if successes > left {
+                return; // no probe fails before the run ends
+            }
+            plan.fails = true;
+            first + SimDuration(successes as u64 * interval)
+        } else {
+            plan.fails = false;
+            first
+        };
+        let plan = plan.plan;
+        self.schedule(at, lanes::WORLD, WorldEvent::Probe { id, plan });
+    }
+
+    /// Redraws the probe plans of Healthy running instances from their next
+    /// regular probe, after a fault changed the odds of a probe failing.
+    fn replan_probes(&mut self, now: SimTime) {
+        let interval = self.health.interval.0.max(1);
+        for i in 0..self.instances.len() {
+            let inst = &self.instances[i];
+            if inst.status != InstanceStatus::Running || inst.health != HealthStatus::Healthy {
+                continue;
+            }
+            let anchor = self.probe_plans[i].anchor;
+            let next = if anchor >= now {
+                anchor
+            } else {
+                anchor + SimDuration((now.0 - anchor.0).div_ceil(interval) * interval)
+            };
+            self.plan_probes(inst.id, next);
+        }
     }
 
     /// Draws the next arrival of a Poisson process whose rate follows the
@@ -1231,7 +1355,8 @@ impl World {
     /// Ends the run: requests still waiting in a queue were never served,
     /// so they count as failed (a hopelessly overloaded instance must not
     /// look healthy because its backlog outlived the run).
-    pub fn finish_run(&mut self) {
+    pub fn finish_run(&mut self, now: SimTime) {
+        self.settle(now);
         for load in &mut self.loads {
             for r in load.queue.drain(..) {
                 let v = r.version.index();
@@ -1287,57 +1412,77 @@ impl World {
             self.in_flight[v] -= 1;
             self.loads[i].outstanding -= 1;
             let bucket = self.metrics.bucket_of(cap.queue_timeout.as_secs_f64());
-            self.metrics.record(head.version, instance, bucket, true);
+            self.metrics.record(head.version, bucket, true);
             self.harm(head.version, head.session);
         }
     }
 
     fn on_tick(&mut self, now: SimTime) {
         self.schedule(now + self.tick, lanes::WORLD, WorldEvent::Tick);
-        let end = now.as_secs_f64();
-        let mean = self.shape.mean_over(end - self.tick.as_secs_f64(), end)
-            * self.tick.as_secs_f64()
-            * self.faults.rate_factor();
+        self.settle(now);
+    }
+
+    /// Aggregate mode: draws the traffic of `[settled_at, now)` as counts.
+    ///
+    /// Every change that touches traffic (routing, an instance entering or
+    /// leaving service, a fault) settles first, so over the stretch drawn here
+    /// nothing but the shape's rate moves; the rate's integral gives the
+    /// Poisson mean exactly, and ticks bound the stretch only when the rate
+    /// or an instance's uptime makes the queue or outcome odds drift.
+    /// Observers (scrapes, timeline samples, the end) settle before they read.
+    pub fn settle(&mut self, now: SimTime) {
+        if self.fidelity != Fidelity::Aggregate || now <= self.settled_at {
+            return;
+        }
+        let start = self.settled_at;
+        self.settled_at = now;
+        let (a, b) = (start.as_secs_f64(), now.as_secs_f64());
+        let span = b - a;
+        let mean = self.shape.mean_over(a, b) * span * self.faults.rate_factor();
         let n = if mean > 0.0 {
             Poisson::new(mean).map_or(0.0, |p| p.sample(&mut self.streams.arrivals)) as u64
         } else {
             0
         };
         self.totals.arrived += n;
-        let new_share = match self.routing {
-            Routing::Weighted(w) => w / 100.0,
-            Routing::ByInstance if self.routable[0].is_empty() && self.routable[1].is_empty() => 0.0,
-            Routing::ByInstance => self.weight_pct() / 100.0,
-        };
+        let new_share = self.weight_pct() / 100.0;
         let n_new = binomial(n, new_share, &mut self.streams.routing);
-        self.last_tick_requests = [n - n_new, n_new];
         let expected = [mean * (1.0 - new_share), mean * new_share];
         for (version, count) in [(Version::Stable, n - n_new), (Version::New, n_new)] {
             if count == 0 {
                 continue;
             }
-            if version == Version::New {
-                // The first request fell somewhere in this tick; its start is
-                // the earliest it can have been (but not before the weight).
-                let tick_start = now.saturating_sub(self.tick).max(self.weight_set_at);
-                self.note_new_exposure(tick_start);
+            if version == Version::New && self.totals.first_new_request.is_none() {
+                // The earliest of `count` arrivals spread evenly over the
+                // stretch: a + span * (1 - U^(1/count)).
+                let u: f64 = self.streams.routing.random();
+                let first = a + span * (1.0 - u.powf(1.0 / count as f64));
+                self.note_new_exposure(SimTime::ZERO + SimDuration::from_secs_f64(first));
             }
-            self.serve_tick(now, version, count, expected[version.index()]);
+            self.serve_counts(now, span, version, count, expected[version.index()]);
         }
     }
 
-    /// Spreads `count` requests of one tick over the version's routable
-    /// instances and draws their outcomes as counts.
-    /// `expected` is the mean count of the tick for this version: queueing
-    /// is judged at the offered rate, not at one tick's random count (the
-    /// queue formulas are steady-state results for a rate).
-    fn serve_tick(&mut self, now: SimTime, version: Version, count: u64, expected: f64) {
+    /// Spreads `count` requests of one stretch over the version's routable
+    /// instances and draws their outcomes as counts. While every instance of
+    /// the version behaves alike (no uptime-dependent fault), they form one
+    /// class and are drawn together: the per-instance split would be a
+    /// multinomial whose parts share every outcome probability, so summing
+    /// them back gives the same distribution for a fraction of the draws.
+    /// `expected` is the stretch's mean count for this version: queueing is
+    /// judged at the offered rate, not at one random count (the queue
+    /// formulas are steady-state results for a rate).
+    fn serve_counts(&mut self, now: SimTime, span_s: f64, version: Version, count: u64, expected: f64) {
         let v = version.index();
         let k = self.routable[v].len();
         if k == 0 {
             self.totals.dropped[v] += count;
             self.totals.failed[v] += count;
             self.metrics.record_unroutable(version, count);
+            return;
+        }
+        if self.instances_alike {
+            self.serve_class(span_s, version, count, expected / k as f64, SimDuration::ZERO);
             return;
         }
         let mut remaining = count;
@@ -1355,80 +1500,92 @@ impl World {
             let uptime = self.instances[instance.0 as usize]
                 .running_since
                 .map_or(SimDuration::ZERO, |t| now - t);
-            let factor = self.faults.latency_factor(version, uptime);
-            let service = self.versions[v].latency.scaled(factor);
-            // With a capacity model, this tick's queue at this instance.
-            let queue = self.capacity.as_ref().map(|cap| {
-                let q = super::queueing::tick(
-                    expected / k as f64,
-                    self.tick.as_secs_f64(),
-                    cap.concurrency,
-                    service.mean(),
-                    cap.queue_timeout.as_secs_f64(),
+            self.serve_class(span_s, version, m, expected / k as f64, uptime);
+        }
+    }
+
+    /// Draws the outcomes of `m` requests to instances of `version` that
+    /// share one uptime, each offered `per_instance` requests on average over
+    /// the stretch of `span_s` seconds.
+    fn serve_class(&mut self, span_s: f64, version: Version, m: u64, per_instance: f64, uptime: SimDuration) {
+        let v = version.index();
+        let factor = self.faults.latency_factor(version, uptime);
+        let service = self.versions[v].latency.scaled(factor);
+        // With a capacity model, the stretch's queue at each instance.
+        let queue = self.capacity.as_ref().map(|cap| {
+            let q = super::queueing::tick(
+                per_instance,
+                span_s,
+                cap.concurrency,
+                service.mean(),
+                cap.queue_timeout.as_secs_f64(),
+            );
+            (q, cap.queue_timeout)
+        });
+        let timed_out = match &queue {
+            Some((q, _)) => binomial(m, q.p_timeout, &mut self.streams.latency),
+            None => 0,
+        };
+        let owned;
+        let model = match &queue {
+            Some((q, _)) => {
+                owned = BucketModel::from_cdf(
+                    |x| super::queueing::served_latency_cdf(&service, &q.waits, q.p_timeout, x),
+                    self.metrics.bounds_s(),
+                    self.latency_slo_s,
                 );
-                (q, cap.queue_timeout)
-            });
-            let timed_out = match &queue {
-                Some((q, _)) => binomial(m, q.p_timeout, &mut self.streams.latency),
-                None => 0,
-            };
-            let owned;
-            let model = match &queue {
-                Some((q, _)) => {
-                    owned = BucketModel::from_cdf(
-                        |x| super::queueing::served_latency_cdf(&service, &q.waits, q.p_timeout, x),
-                        self.metrics.bounds_s(),
-                        self.latency_slo_s,
-                    );
-                    &owned
-                }
-                None if factor == 1.0 => &self.buckets[v],
-                None => {
-                    owned = BucketModel::new(&service, self.metrics.bounds_s(), self.latency_slo_s);
-                    &owned
-                }
-            };
-            // Timed-out requests fail at the timeout; the rest are served.
-            let served = m - timed_out;
-            let slow = if self.latency_slo_s.is_some() {
-                binomial(served, model.p_slow, &mut self.streams.latency)
-            } else {
-                0
-            };
-            self.bucket_scratch.iter_mut().for_each(|b| *b = 0);
+                &owned
+            }
+            None if factor == 1.0 => &self.buckets[v],
+            None => {
+                owned = BucketModel::new(&service, self.metrics.bounds_s(), self.latency_slo_s);
+                &owned
+            }
+        };
+        // Timed-out requests fail at the timeout; the rest are served.
+        let served = m - timed_out;
+        let slow = if self.latency_slo_s.is_some() {
+            binomial(served, model.p_slow, &mut self.streams.latency)
+        } else {
+            0
+        };
+        self.bucket_scratch.iter_mut().for_each(|b| *b = 0);
+        if self.histograms {
             multinomial(
                 served - slow,
                 &model.fast,
-                &mut self.streams.latency,
+                &mut self.streams.buckets,
                 &mut self.bucket_scratch,
             );
-            multinomial(slow, &model.slow, &mut self.streams.latency, &mut self.bucket_scratch);
-            // A failure-under-load fault hits the requests that find their
-            // instance busier than its threshold: by PASTA, that state's share.
-            let base_err = self.versions[v].error_prob;
-            let p_err = match (self.faults.load_threshold(), &queue) {
-                (Some(share), Some((q, _))) => {
-                    let busier = q.p_busier_than(share);
-                    busier * self.faults.error_prob(base_err, version, uptime, 1.0, false)
-                        + (1.0 - busier) * self.faults.error_prob(base_err, version, uptime, 0.0, false)
-                }
-                _ => self.faults.error_prob(base_err, version, uptime, 0.0, false),
-            };
-            let errors_slow = binomial(slow, p_err, &mut self.streams.errors);
-            let errors_fast = binomial(served - slow, p_err, &mut self.streams.errors);
-            let mut errors = errors_slow + errors_fast;
-            if let Some((_, timeout)) = queue {
-                self.totals.timed_out[v] += timed_out;
-                self.bucket_scratch[self.metrics.bucket_of(timeout.as_secs_f64())] += timed_out;
-                errors += timed_out;
-            }
-            self.totals.routed[v] += m;
-            self.totals.errors[v] += errors;
-            self.totals.failed[v] += slow + errors_fast + timed_out;
-            let scratch = std::mem::take(&mut self.bucket_scratch);
-            self.metrics.record_counts(version, instance, errors, &scratch);
-            self.bucket_scratch = scratch;
+            multinomial(slow, &model.slow, &mut self.streams.buckets, &mut self.bucket_scratch);
         }
+        // A failure-under-load fault hits the requests that find their
+        // instance busier than its threshold: by PASTA, that state's share.
+        let base_err = self.versions[v].error_prob;
+        let p_err = match (self.faults.load_threshold(), &queue) {
+            (Some(share), Some((q, _))) => {
+                let busier = q.p_busier_than(share);
+                busier * self.faults.error_prob(base_err, version, uptime, 1.0, false)
+                    + (1.0 - busier) * self.faults.error_prob(base_err, version, uptime, 0.0, false)
+            }
+            _ => self.faults.error_prob(base_err, version, uptime, 0.0, false),
+        };
+        let errors_slow = binomial(slow, p_err, &mut self.streams.errors);
+        let errors_fast = binomial(served - slow, p_err, &mut self.streams.errors);
+        let mut errors = errors_slow + errors_fast;
+        if let Some((_, timeout)) = queue {
+            self.totals.timed_out[v] += timed_out;
+            if self.histograms {
+                self.bucket_scratch[self.metrics.bucket_of(timeout.as_secs_f64())] += timed_out;
+            }
+            errors += timed_out;
+        }
+        self.totals.routed[v] += m;
+        self.totals.errors[v] += errors;
+        self.totals.failed[v] += slow + errors_fast + timed_out;
+        let scratch = std::mem::take(&mut self.bucket_scratch);
+        self.metrics.record_counts(version, m, errors, &scratch);
+        self.bucket_scratch = scratch;
     }
 }
 

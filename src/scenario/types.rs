@@ -61,25 +61,20 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// The longest window any query of this scenario reads (criteria,
-    /// triggers, validation, rollback verification).
-    pub fn longest_window(&self) -> SimDuration {
-        let mut w = SimDuration::from_secs(60);
-        match &self.strategy {
-            StrategySpec::Canary(c) => w = w.max(c.criteria.evaluation_window),
-            StrategySpec::BlueGreen(b) => w = w.max(b.check_interval),
-            _ => {}
-        }
-        for t in &self.rollback.triggers {
-            w = w.max(match t.kind {
-                TriggerKind::ErrorRate { sustained_for, .. } => sustained_for,
-                TriggerKind::Latency { window, .. }
-                | TriggerKind::Availability { window, .. }
-                | TriggerKind::CustomMetric { window, .. } => window,
-                TriggerKind::Manual { .. } => SimDuration::ZERO,
-            });
-        }
-        w
+    /// Whether a controller or trigger reads latency percentiles: a canary's
+    /// p99 criterion, blue-green validation, or a latency trigger.
+    pub fn reads_latency(&self) -> bool {
+        let strategy = match &self.strategy {
+            StrategySpec::Canary(c) => c.criteria.max_latency_p99.is_some(),
+            StrategySpec::BlueGreen(_) => true,
+            _ => false,
+        };
+        strategy
+            || self
+                .rollback
+                .triggers
+                .iter()
+                .any(|t| matches!(t.kind, TriggerKind::Latency { .. }))
     }
 }
 
