@@ -9,11 +9,13 @@ use deploysim::sim::{run, RunOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod sweep_cli;
+
 /// Exit code for bad input: a scenario file or a flag.
-const EXIT_BAD_INPUT: u8 = 2;
+pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for a failure while running: output not writable, a broken
 /// invariant.
-const EXIT_RUN_FAILED: u8 = 1;
+pub(crate) const EXIT_RUN_FAILED: u8 = 1;
 
 #[derive(Parser)]
 #[command(
@@ -52,26 +54,11 @@ enum Command {
         quiet: bool,
     },
     /// Run a sweep: a base scenario crossed with variants, many trials each;
-    /// writes trials.csv and summary.csv.
-    Sweep {
-        /// The sweep file (TOML).
-        sweep: PathBuf,
-        /// Output folder (default: reports/<sweep name>/).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Worker threads (default: all cores); the output does not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Trials per cell (default: the sweep file's `trials`).
-        #[arg(long)]
-        trials: Option<u64>,
-        /// Check the model's invariants after every event of every trial.
-        #[arg(long)]
-        check_invariants: bool,
-        /// Print nothing but errors.
-        #[arg(long)]
-        quiet: bool,
-    },
+    /// writes trials.csv, summary.csv, charts and report.html.
+    Sweep(sweep_cli::SweepArgs),
+    /// Merge the output folders of a sweep's shards into one, byte-identical
+    /// to the unsharded sweep's.
+    Merge(sweep_cli::MergeArgs),
     /// Check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -106,14 +93,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Validate { files } => validate(&files),
-        Command::Sweep {
-            sweep,
-            out,
-            threads,
-            trials,
-            check_invariants,
-            quiet,
-        } => sweep_command(&sweep, out, threads, trials, check_invariants, quiet),
+        Command::Sweep(args) => sweep_cli::sweep(args),
+        Command::Merge(args) => sweep_cli::merge(args),
         Command::Run {
             scenario,
             seed,
@@ -210,6 +191,12 @@ fn run_command(
             return ExitCode::from(EXIT_RUN_FAILED);
         }
     }
+    let mut chart = timeline_chart(&scenario, &result);
+    chart.name = "timeline".into();
+    if let Err(e) = deploysim::report::charts::write_chart(&dir, &chart) {
+        eprintln!("error: cannot write {}: {e}", dir.join("timeline.svg").display());
+        return ExitCode::from(EXIT_RUN_FAILED);
+    }
     if !quiet {
         let mut text = String::new();
         if trace {
@@ -225,90 +212,49 @@ fn run_command(
         text.push_str(&summary_text(&result.summary));
         text.push_str(&format!(
             "  wrote:              {}\n",
-            dir.join("{summary,timeline,events}.csv").display()
+            dir.join("{summary,timeline,events}.csv, timeline.{svg,png}").display()
         ));
         print_to_stdout(&text);
     }
     ExitCode::SUCCESS
 }
 
+/// The run's timeline chart, with a mark where a rollback trigger fired and
+/// where the rollout ended.
+fn timeline_chart(
+    scenario: &scenario::Scenario,
+    result: &deploysim::sim::RunResult,
+) -> deploysim::report::charts::Chart {
+    use deploysim::record::SimEvent;
+    use deploysim::report::charts::{run_timeline, Mark};
+    use deploysim::strategy::Report;
+    let marks: Vec<Mark> = result
+        .events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            SimEvent::Controller(Report::RollbackTriggered { cause }) => Some(Mark {
+                t_s: t.as_secs_f64(),
+                label: format!("rollback: {}", cause.name()),
+            }),
+            SimEvent::Controller(Report::Recovered) => Some(Mark {
+                t_s: t.as_secs_f64(),
+                label: "recovered".into(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let title = format!(
+        "{} ({} release, seed {})",
+        scenario.name,
+        result.summary.release.as_str(),
+        result.summary.seed
+    );
+    run_timeline(&title, &result.timeline, &marks)
+}
+
 /// Prints `text`; a closed pipe (e.g. `| head`) is not an error.
-fn print_to_stdout(text: &str) {
+pub(crate) fn print_to_stdout(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-}
-
-fn sweep_command(
-    path: &Path,
-    out: Option<PathBuf>,
-    threads: Option<usize>,
-    trials: Option<u64>,
-    check_invariants: bool,
-    quiet: bool,
-) -> ExitCode {
-    use deploysim::experiment::sweep::{load, run_sweep, SweepOptions};
-    if trials == Some(0) {
-        eprintln!("error: --trials 0: a sweep needs trials\n  allowed: a whole number from 1");
-        return ExitCode::from(EXIT_BAD_INPUT);
-    }
-    if threads == Some(0) {
-        eprintln!("error: --threads 0: no thread would run a trial\n  allowed: a whole number from 1");
-        return ExitCode::from(EXIT_BAD_INPUT);
-    }
-    let sweep = match load(path, trials) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let dir = out.unwrap_or_else(|| Path::new("reports").join(&sweep.name));
-    if dir.exists() && !dir.is_dir() {
-        eprintln!(
-            "error: --out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
-            dir.display()
-        );
-        return ExitCode::from(EXIT_BAD_INPUT);
-    }
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let opts = SweepOptions {
-        threads,
-        check_invariants,
-    };
-    // Wall-clock time is used for the progress line only, never by a trial.
-    let started = std::time::Instant::now();
-    let show = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let report = run_sweep(&sweep, &dir, opts, |done, total| {
-        if show {
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let left = (total - done) as f64 / rate.max(1e-9);
-            eprint!("\r{done}/{total} trials, {rate:.0} trials/s, {left:.0} s left   ");
-        }
-    });
-    match report {
-        Err(e) => {
-            eprintln!("\nerror: cannot write into {}: {e}", dir.display());
-            ExitCode::from(EXIT_RUN_FAILED)
-        }
-        Ok(r) => {
-            let secs = started.elapsed().as_secs_f64();
-            if !quiet {
-                print_to_stdout(&format!(
-                    "{}{}: {} cells, {} trials in {secs:.1} s ({:.0} trials/s on {threads} threads)\n  wrote:              {}\n",
-                    if show { "\n" } else { "" },
-                    sweep.name,
-                    sweep.cells.len(),
-                    r.trials,
-                    r.trials as f64 / secs.max(1e-9),
-                    dir.join("{trials,summary}.csv").display()
-                ));
-            }
-            if let Some(v) = r.violation {
-                eprintln!("error: {v}");
-                return ExitCode::from(EXIT_RUN_FAILED);
-            }
-            ExitCode::SUCCESS
-        }
-    }
 }

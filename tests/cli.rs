@@ -75,7 +75,7 @@ fn bad_flags_are_exit_code_2() {
 }
 
 #[test]
-fn run_writes_three_csv_files_and_nothing_else() {
+fn run_writes_three_csv_files_and_the_timeline_chart_and_nothing_else() {
     let dir = common::temp_dir("cli-run");
     let s = common::scenario_path("reference-canary.toml");
     let o = deploysim(&["run", s.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--trace"]);
@@ -85,7 +85,22 @@ fn run_writes_three_csv_files_and_nothing_else() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["events.csv", "summary.csv", "timeline.csv"]);
+    assert_eq!(
+        names,
+        [
+            "events.csv",
+            "summary.csv",
+            "timeline.csv",
+            "timeline.png",
+            "timeline.svg"
+        ]
+    );
+    let svg = std::fs::read_to_string(dir.join("timeline.svg")).unwrap();
+    assert!(
+        svg.contains("rollback: error_rate"),
+        "the trigger is marked on the chart"
+    );
+    assert!(std::fs::read(dir.join("timeline.png")).unwrap().starts_with(b"\x89PNG"));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("ROLLBACK triggered: error rate"), "{out}");
     assert!(out.contains("outcome:            rolled_back"), "{out}");

@@ -73,7 +73,7 @@ fn every_output_column_is_documented() {
     for col in SUMMARY_COLUMNS.iter().chain(EVENT_COLUMNS.iter()) {
         assert!(readme.contains(&format!("| `{col}` |")), "summary/events column {col}");
     }
-    for col in deploysim::experiment::sweep::CELL_COLUMNS {
+    for col in deploysim::experiment::tally::CELL_COLUMNS {
         assert!(readme.contains(&format!("`{col}`")), "sweep summary column {col}");
     }
     // Status columns are documented as a family: `stable_provisioning` ...

@@ -104,3 +104,91 @@ fn bad_sweep_files_are_input_errors() {
         assert!(err.contains(expect), "{err}");
     }
 }
+
+fn sweep_with(path: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_deploysim"))
+        .args([
+            "sweep",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+const SAME_FILES: [&str; 4] = ["trials.csv", "summary.csv", "manifest.toml", "report.html"];
+
+#[test]
+fn three_shards_merge_into_the_unsharded_bytes() {
+    let dir = common::temp_dir("sweep-shards");
+    let path = sweep_file(&dir, "[\"bad\", \"good\"]");
+    let whole = sweep_with(&path, &dir.join("whole"), &["--threads", "2"]);
+    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+    let mut shard_dirs = Vec::new();
+    for k in 1..=3 {
+        let out = dir.join(format!("shard{k}"));
+        let r = sweep_with(&path, &out, &["--shard", &format!("{k}/3"), "--threads", "1"]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        // A shard holds its rows only: no summary of a third of the trials.
+        assert!(!out.join("summary.csv").exists());
+        shard_dirs.push(out);
+    }
+    // Merge in a scrambled order: the manifests say which shard is which.
+    let merged = dir.join("merged");
+    let r = Command::new(env!("CARGO_BIN_EXE_deploysim"))
+        .args(["merge", "--quiet", "--out", merged.to_str().unwrap()])
+        .args([&shard_dirs[2], &shard_dirs[0], &shard_dirs[1]])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    for f in SAME_FILES {
+        let a = std::fs::read(dir.join("whole").join(f)).unwrap();
+        let b = std::fs::read(merged.join(f)).unwrap();
+        assert!(a == b, "{f} differs after the merge");
+    }
+    // Two shards of three are not a sweep.
+    let r = Command::new(env!("CARGO_BIN_EXE_deploysim"))
+        .args(["merge", "--out", dir.join("bad").to_str().unwrap()])
+        .args([&shard_dirs[0], &shard_dirs[2]])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("shard 2/3 is missing"), "{err}");
+}
+
+#[test]
+fn an_interrupted_sweep_keeps_its_trials_and_resume_finishes_it_identically() {
+    let dir = common::temp_dir("sweep-resume");
+    let path = sweep_file(&dir, "[\"bad\", \"mix\"]");
+    let whole = sweep_with(&path, &dir.join("whole"), &["--threads", "2"]);
+    assert!(whole.status.success());
+    let out = dir.join("cut");
+    let cut = sweep_with(&path, &out, &["--threads", "2", "--stop-after", "17"]);
+    assert_eq!(cut.status.code(), Some(130), "{}", String::from_utf8_lossy(&cut.stderr));
+    let err = String::from_utf8_lossy(&cut.stderr);
+    assert!(
+        err.contains("17 of 48 trials kept") && err.contains("--resume"),
+        "{err}"
+    );
+    let partial = std::fs::read_to_string(out.join("trials.csv.partial")).unwrap();
+    assert_eq!(partial.lines().count(), 1 + 17);
+    assert!(!out.join("trials.csv").exists() && !out.join("summary.csv").exists());
+    // A hard kill may tear the last line: resume drops it and reruns it.
+    let torn = &partial[..partial.len() - 9];
+    std::fs::write(out.join("trials.csv.partial"), torn).unwrap();
+    // Resuming with other settings is refused.
+    let other = sweep_with(&path, &out, &["--resume", "--trials", "5"]);
+    assert_eq!(other.status.code(), Some(2));
+    let resumed = sweep_with(&path, &out, &["--resume", "--threads", "1"]);
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    for f in SAME_FILES {
+        let a = std::fs::read(dir.join("whole").join(f)).unwrap();
+        let b = std::fs::read(out.join(f)).unwrap();
+        assert!(a == b, "{f} differs after the resume");
+    }
+    assert!(!out.join("trials.csv.partial").exists());
+}

@@ -1,5 +1,10 @@
 //! Experiments: many trials of many variants of a scenario, run in
 //! parallel, written in trial order.
 
+pub mod manifest;
+pub mod merge;
+pub mod report;
+pub mod runner;
 pub mod stats;
 pub mod sweep;
+pub mod tally;

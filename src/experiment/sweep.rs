@@ -7,12 +7,7 @@
 //! parallel in fixed-size batches and are written in (cell, trial) order, so
 //! the bytes never depend on the thread count.
 
-use super::stats::{mean, quantile, wilson};
-use crate::record::Summary;
-use crate::report::csv_out::{summary_record, SUMMARY_COLUMNS};
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::sim::{run, RunOptions};
-use rayon::prelude::*;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +20,7 @@ pub const MAX_TRIALS: u64 = 1_000_000;
 #[serde(deny_unknown_fields)]
 struct RawSweep {
     name: Option<String>,
+    question: Option<String>,
     scenario: Option<String>,
     trials: Option<i64>,
     seed: Option<i64>,
@@ -56,7 +52,8 @@ pub enum ReleaseMix {
 }
 
 impl ReleaseMix {
-    fn label(&self) -> String {
+    /// The `releases` column value: good, bad or mix-<share>pct-bad.
+    pub fn label(&self) -> String {
         match self {
             ReleaseMix::Good => "good".into(),
             ReleaseMix::Bad => "bad".into(),
@@ -66,7 +63,7 @@ impl ReleaseMix {
 
     /// Whether trial `i` rolls out the bad release: a fixed hash of the
     /// seed and trial, so every cell of a sweep agrees.
-    fn is_bad(&self, seed: u64, trial: u64) -> bool {
+    pub fn is_bad(&self, seed: u64, trial: u64) -> bool {
         match *self {
             ReleaseMix::Good => false,
             ReleaseMix::Bad => true,
@@ -90,11 +87,33 @@ pub struct Cell {
     bad: Option<Scenario>,
 }
 
+impl Cell {
+    /// The scenario trial `trial` of this cell runs.
+    pub fn scenario(&self, seed: u64, trial: u64) -> &Scenario {
+        let bad = self.release.is_bad(seed, trial);
+        if bad { self.bad.as_ref() } else { self.good.as_ref() }.expect("built for its release mix")
+    }
+
+    /// The cell's keys as written in `trials.csv`.
+    pub fn keys(&self) -> [String; 4] {
+        [
+            self.strategy.clone(),
+            self.triggers.clone(),
+            self.faults.clone(),
+            self.release.label(),
+        ]
+    }
+}
+
 /// A validated sweep.
 #[derive(Clone, Debug)]
 pub struct Sweep {
     /// Name (names the output folder).
     pub name: String,
+    /// What the sweep asks, for the report.
+    pub question: String,
+    /// A hash of the sweep file, its base scenario and the trial count.
+    pub fingerprint: String,
     /// Seed of every trial's streams.
     pub seed: u64,
     /// Trials per cell.
@@ -238,6 +257,21 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
     let strategies = axis(raw.strategies, "strategies")?;
     let triggers = axis(raw.triggers, "triggers")?;
     let faults = axis(raw.faults, "faults")?;
+    for (key, list) in [
+        ("strategies", &strategies),
+        ("triggers", &triggers),
+        ("faults", &faults),
+    ] {
+        for (i, (name, _)) in list.iter().enumerate() {
+            if list[..i].iter().any(|(n, _)| n == name) {
+                return Err(fail(
+                    &format!("{key}[{i}].name"),
+                    format!("\"{name}\" is used twice"),
+                    "a different name for each variant of an axis (names are the keys of trials.csv)",
+                ));
+            }
+        }
+    }
     let share = raw.bad_share_pct.unwrap_or(50.0);
     if !(0.0..=100.0).contains(&share) {
         return Err(fail(
@@ -330,243 +364,14 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             }
         }
     }
+    let fingerprint =
+        super::manifest::fingerprint(&[text.as_bytes(), base_text.as_bytes(), trials.to_string().as_bytes()]);
     Ok(Sweep {
         name,
+        question: raw.question.unwrap_or_default().trim().to_string(),
+        fingerprint,
         seed,
         trials,
         cells,
-    })
-}
-
-/// Columns of `summary.csv` of a sweep, in order.
-pub const CELL_COLUMNS: [&str; 29] = [
-    "strategy",
-    "triggers",
-    "faults",
-    "releases",
-    "trials",
-    "bad_trials",
-    "detection_power_pct",
-    "detection_power_lo_pct",
-    "detection_power_hi_pct",
-    "detection_power_with_monitoring_pct",
-    "false_rollback_rate_pct",
-    "false_rollback_lo_pct",
-    "false_rollback_hi_pct",
-    "ttd_p50_s",
-    "ttd_p95_s",
-    "ttd_max_s",
-    "ttr_p50_s",
-    "ttr_p95_s",
-    "blast_radius_requests_mean",
-    "blast_radius_requests_p50",
-    "blast_radius_requests_p95",
-    "blast_radius_users_mean",
-    "blast_radius_users_p50",
-    "blast_radius_users_p95",
-    "excess_failed_requests_mean",
-    "deploy_duration_p50_s",
-    "deploy_duration_p95_s",
-    "availability_min_pct",
-    "availability_mean_pct",
-];
-
-/// What one cell's trials add up to.
-#[derive(Default)]
-struct CellStats {
-    trials: u64,
-    bad: u64,
-    bad_caught_before_completion: u64,
-    bad_caught: u64,
-    good: u64,
-    good_rolled_back: u64,
-    ttd: Vec<f64>,
-    ttr: Vec<f64>,
-    blast: Vec<f64>,
-    users: Vec<f64>,
-    excess: Vec<f64>,
-    duration: Vec<f64>,
-    availability: Vec<f64>,
-}
-
-impl CellStats {
-    fn add(&mut self, s: &Summary) {
-        self.trials += 1;
-        let bad = s.release == crate::scenario::Quality::Bad;
-        if bad {
-            self.bad += 1;
-            self.bad_caught += u64::from(s.rollback_performed);
-            self.bad_caught_before_completion += u64::from(s.rollback_performed && !s.rolled_back_after_completion());
-        } else {
-            self.good += 1;
-            self.good_rolled_back += u64::from(s.rollback_performed);
-        }
-        let secs = |d: Option<crate::engine::SimDuration>| d.map(|d| d.as_secs_f64());
-        self.ttd.extend(secs(s.ttd()));
-        self.ttr.extend(secs(s.ttr()));
-        self.duration.extend(secs(s.deploy_duration()));
-        self.blast.push(s.blast_radius_requests() as f64);
-        self.users.extend(s.blast_radius_users.map(|u| u as f64));
-        self.excess.extend(s.excess_failed_requests().map(|x| x as f64));
-        self.availability.extend(s.availability_pct());
-    }
-
-    fn record(&self, cell: &Cell) -> Vec<String> {
-        let f = |x: Option<f64>, d: usize| x.map(|v| format!("{v:.d$}")).unwrap_or_default();
-        let pct = |k: u64, n: u64| (n > 0).then(|| 100.0 * k as f64 / n as f64);
-        let power = wilson(self.bad_caught_before_completion, self.bad);
-        let false_rb = wilson(self.good_rolled_back, self.good);
-        vec![
-            cell.strategy.clone(),
-            cell.triggers.clone(),
-            cell.faults.clone(),
-            cell.release.label(),
-            self.trials.to_string(),
-            self.bad.to_string(),
-            f(pct(self.bad_caught_before_completion, self.bad), 2),
-            f(power.map(|p| 100.0 * p.0), 2),
-            f(power.map(|p| 100.0 * p.1), 2),
-            f(pct(self.bad_caught, self.bad), 2),
-            f(pct(self.good_rolled_back, self.good), 2),
-            f(false_rb.map(|p| 100.0 * p.0), 2),
-            f(false_rb.map(|p| 100.0 * p.1), 2),
-            f(quantile(&self.ttd, 0.5), 3),
-            f(quantile(&self.ttd, 0.95), 3),
-            f(quantile(&self.ttd, 1.0), 3),
-            f(quantile(&self.ttr, 0.5), 3),
-            f(quantile(&self.ttr, 0.95), 3),
-            f(mean(&self.blast), 2),
-            f(quantile(&self.blast, 0.5), 0),
-            f(quantile(&self.blast, 0.95), 0),
-            f(mean(&self.users), 2),
-            f(quantile(&self.users, 0.5), 0),
-            f(quantile(&self.users, 0.95), 0),
-            f(mean(&self.excess), 2),
-            f(quantile(&self.duration, 0.5), 3),
-            f(quantile(&self.duration, 0.95), 3),
-            f(quantile(&self.availability, 0.0), 4),
-            f(mean(&self.availability), 4),
-        ]
-    }
-}
-
-/// How a sweep is run.
-#[derive(Clone, Copy, Debug)]
-pub struct SweepOptions {
-    /// Worker threads (the output does not depend on it).
-    pub threads: usize,
-    /// Check invariants on every event of every trial.
-    pub check_invariants: bool,
-}
-
-/// What a sweep did.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepReport {
-    /// Trials run.
-    pub trials: u64,
-    /// The first broken invariant, with the cell and trial that broke it.
-    pub violation: Option<String>,
-}
-
-/// Trials per parallel batch: bounded memory, whatever the sweep's size.
-const BATCH: usize = 512;
-
-/// Runs the sweep and writes `trials.csv` and `summary.csv` into `out`
-/// (each under a temporary name, renamed when complete).
-pub fn run_sweep(
-    sweep: &Sweep,
-    out: &Path,
-    opts: SweepOptions,
-    mut progress: impl FnMut(u64, u64),
-) -> std::io::Result<SweepReport> {
-    std::fs::create_dir_all(out)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.max(1))
-        .build()
-        .map_err(std::io::Error::other)?;
-    let trials_path = out.join("trials.csv");
-    let tmp = out.join(format!(".trials.csv.tmp-{}", std::process::id()));
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(&tmp)?));
-    let mut header = vec!["strategy", "triggers", "faults", "releases", "trial"];
-    header.extend(SUMMARY_COLUMNS);
-    writer.write_record(&header)?;
-    let total = sweep.cells.len() as u64 * sweep.trials;
-    let mut stats: Vec<CellStats> = sweep.cells.iter().map(|_| CellStats::default()).collect();
-    let mut violation = None;
-    let mut done = 0u64;
-    let run_opts = RunOptions {
-        check_invariants: opts.check_invariants,
-        keep_detail: false,
-        histograms: false,
-        ..RunOptions::default()
-    };
-    let mut next = 0u64;
-    while next < total && violation.is_none() {
-        let jobs: Vec<u64> = (next..(next + BATCH as u64).min(total)).collect();
-        next += jobs.len() as u64;
-        let results: Vec<(u64, Result<Summary, String>)> = pool.install(|| {
-            jobs.par_iter()
-                .map(|&job| {
-                    let cell = &sweep.cells[(job / sweep.trials) as usize];
-                    let trial = job % sweep.trials;
-                    let bad = cell.release.is_bad(sweep.seed, trial);
-                    let scenario =
-                        if bad { cell.bad.as_ref() } else { cell.good.as_ref() }.expect("built for its release mix");
-                    let opts = RunOptions { trial, ..run_opts };
-                    (
-                        job,
-                        run(scenario, sweep.seed, opts)
-                            .map(|r| r.summary)
-                            .map_err(|v| v.to_string()),
-                    )
-                })
-                .collect()
-        });
-        for (job, result) in results {
-            let c = (job / sweep.trials) as usize;
-            let trial = job % sweep.trials;
-            let cell = &sweep.cells[c];
-            match result {
-                Ok(summary) => {
-                    let mut row = vec![
-                        cell.strategy.clone(),
-                        cell.triggers.clone(),
-                        cell.faults.clone(),
-                        cell.release.label(),
-                        trial.to_string(),
-                    ];
-                    row.extend(summary_record(&summary));
-                    writer.write_record(&row)?;
-                    stats[c].add(&summary);
-                }
-                Err(v) => {
-                    violation.get_or_insert(format!(
-                        "{v} (cell strategy {} x triggers {} x faults {} x release {}, trial {trial}, seed {})",
-                        cell.strategy,
-                        cell.triggers,
-                        cell.faults,
-                        cell.release.label(),
-                        sweep.seed
-                    ));
-                }
-            }
-            done += 1;
-        }
-        progress(done, total);
-    }
-    let inner = writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-    let file = inner.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, &trials_path)?;
-    let mut summary = csv::Writer::from_writer(Vec::new());
-    summary.write_record(CELL_COLUMNS)?;
-    for (cell, s) in sweep.cells.iter().zip(&stats) {
-        summary.write_record(s.record(cell))?;
-    }
-    let bytes = summary.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-    crate::report::write_atomic(&out.join("summary.csv"), &bytes)?;
-    Ok(SweepReport {
-        trials: done,
-        violation,
     })
 }

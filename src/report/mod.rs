@@ -3,7 +3,9 @@
 //! here from recorded data.
 
 pub mod atomic;
+pub mod charts;
 pub mod csv_out;
+pub mod html;
 pub mod narrate;
 
 pub use atomic::write_atomic;

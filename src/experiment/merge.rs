@@ -1,0 +1,144 @@
+//! `deploysim merge`: shard outputs back into one sweep output.
+//!
+//! Shard K of N holds the sweep's rows at positions K-1, K-1+N, ... in
+//! order, so the merged `trials.csv` takes row i from shard i mod N, and
+//! the summary is tallied from the merged rows exactly as an unsharded
+//! sweep tallies its own: the files are the same bytes.
+
+use super::manifest::Manifest;
+use super::tally::{trial_header, Tally};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Why shards could not be merged.
+#[derive(Debug)]
+pub enum MergeError {
+    /// The folders are not the complete shards of one sweep (bad input).
+    Shards(String),
+    /// Reading or writing failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for MergeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MergeError::Shards(m) => f.write_str(m),
+            MergeError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<std::io::Error> for MergeError {
+    fn from(e: std::io::Error) -> Self {
+        MergeError::Io(e)
+    }
+}
+
+/// Checks that `dirs` are the N complete shards of one sweep; returns their
+/// manifests in shard order.
+pub fn check_shards(dirs: &[PathBuf]) -> Result<Vec<(Manifest, PathBuf)>, MergeError> {
+    let allowed = "\n  allowed: the output folders of every shard 1/N..N/N of one sweep, each complete";
+    let mut shards = Vec::new();
+    for dir in dirs {
+        let m = Manifest::read(dir).map_err(|e| MergeError::Shards(format!("{e}{allowed}")))?;
+        if !m.complete {
+            return Err(MergeError::Shards(format!(
+                "{}: shard {}/{} is not complete (finish it with --resume){allowed}",
+                dir.display(),
+                m.shard,
+                m.shards
+            )));
+        }
+        shards.push((m, dir.clone()));
+    }
+    shards.sort_by_key(|(m, _)| m.shard);
+    let Some((first, _)) = shards.first() else {
+        return Err(MergeError::Shards(format!("no folder given{allowed}")));
+    };
+    let n = first.shards;
+    for (i, (m, dir)) in shards.iter().enumerate() {
+        if m.fingerprint != first.fingerprint || m.shards != n {
+            return Err(MergeError::Shards(format!(
+                "{}: holds sweep {} (fingerprint {}, {} shards), not {} (fingerprint {}, {} shards){allowed}",
+                dir.display(),
+                m.sweep,
+                m.fingerprint,
+                m.shards,
+                first.sweep,
+                first.fingerprint,
+                n
+            )));
+        }
+        if m.shard != i as u64 + 1 {
+            let what = if m.shard == i as u64 { "given twice" } else { "missing" };
+            return Err(MergeError::Shards(format!(
+                "shard {}/{n} is {what}{allowed}",
+                if m.shard == i as u64 { m.shard } else { i as u64 + 1 }
+            )));
+        }
+    }
+    if shards.len() as u64 != n {
+        return Err(MergeError::Shards(format!(
+            "{} of {n} shards given; shard {}/{n} is missing{allowed}",
+            shards.len(),
+            shards.len() + 1
+        )));
+    }
+    Ok(shards)
+}
+
+/// Merges complete shard folders into `out`: `trials.csv`, `summary.csv`
+/// and `manifest.toml`. Returns the tally (for charts) and the manifest.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeError> {
+    let shards = check_shards(dirs)?;
+    std::fs::create_dir_all(out)?;
+    let mut readers = Vec::new();
+    for (m, dir) in &shards {
+        let path = dir.join("trials.csv");
+        let mut r =
+            csv::Reader::from_path(&path).map_err(|e| MergeError::Shards(format!("{}: {e}", path.display())))?;
+        let header: Vec<String> = r
+            .headers()
+            .map_err(|e| MergeError::Shards(format!("{}: {e}", path.display())))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        if header != trial_header() {
+            return Err(MergeError::Shards(format!(
+                "{}: not a trials.csv of this deploysim version (its header differs)",
+                path.display()
+            )));
+        }
+        readers.push((r.into_records(), m.rows, path));
+    }
+    let total: u64 = shards.iter().map(|(m, _)| m.rows).sum();
+    let mut tally = Tally::new();
+    super::runner::write_stream(&out.join("trials.csv"), |w: &mut dyn Write| {
+        let mut writer = csv::Writer::from_writer(w);
+        writer.write_record(trial_header()).map_err(std::io::Error::other)?;
+        let n = readers.len();
+        for i in 0..total {
+            let (records, _, path) = &mut readers[(i % n as u64) as usize];
+            let record = records
+                .next()
+                .ok_or_else(|| std::io::Error::other(format!("{}: ends early", path.display())))?
+                .map_err(std::io::Error::other)?;
+            let row: Vec<String> = record.iter().map(str::to_string).collect();
+            writer.write_record(&row).map_err(std::io::Error::other)?;
+            tally.add(&row);
+        }
+        writer.flush()
+    })?;
+    tally.finish();
+    crate::report::write_atomic(&out.join("summary.csv"), &tally.summary_csv())?;
+    let (first, _) = &shards[0];
+    let manifest = Manifest {
+        shard: 1,
+        shards: 1,
+        rows: total,
+        complete: true,
+        ..first.clone()
+    };
+    manifest.write(out)?;
+    Ok((tally, manifest))
+}

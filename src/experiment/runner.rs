@@ -1,0 +1,439 @@
+//! Running a sweep: trials in parallel, rows in order, shards, resume.
+//!
+//! The trials of a sweep are numbered in (cell, trial) order; `--cell`
+//! keeps one cell's, and shard K of N takes every N-th of those from the
+//! K-th. Trials run in parallel in fixed-size batches; a batch's rows are
+//! written in order and flushed before the next starts, so
+//! `trials.csv.partial` always holds a prefix of the rows, which is what
+//! `--resume` continues from and what an interrupt (Ctrl-C) keeps.
+
+use super::manifest::Manifest;
+use super::sweep::Sweep;
+use super::tally::{trial_header, Tally};
+use crate::report::csv_out::summary_record;
+use crate::sim::{run, RunOptions};
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Trials per parallel batch: bounded memory, whatever the sweep's size,
+/// and a prompt stop on Ctrl-C.
+const BATCH: u64 = 256;
+
+/// The name of the rows file while a sweep is under way.
+pub const PARTIAL: &str = "trials.csv.partial";
+
+/// One of N shards of a sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based index.
+    pub index: u64,
+    /// Shards in all.
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole sweep.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `K/N` (1-based K, 1 <= K <= N <= 100,000).
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("\"{text}\" is not a shard\n  allowed: K/N with 1 <= K <= N <= 100000, e.g. 2/8");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let k: u64 = k.trim().parse().map_err(|_| bad())?;
+        let n: u64 = n.trim().parse().map_err(|_| bad())?;
+        if k == 0 || k > n || n > 100_000 {
+            return Err(bad());
+        }
+        Ok(Shard { index: k - 1, count: n })
+    }
+
+    /// How many of `jobs` positions this shard takes.
+    pub fn len(&self, jobs: u64) -> u64 {
+        jobs.saturating_sub(self.index).div_ceil(self.count)
+    }
+
+    /// Whether the shard takes no job.
+    pub fn is_empty(&self, jobs: u64) -> bool {
+        self.len(jobs) == 0
+    }
+}
+
+/// How a sweep is run.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepOptions {
+    /// Worker threads (the output does not depend on it).
+    pub threads: usize,
+    /// Check invariants on every event of every trial.
+    pub check_invariants: bool,
+    /// Which shard to run.
+    pub shard: Shard,
+    /// Run only this cell (0-based).
+    pub cell: Option<u64>,
+    /// Continue an interrupted run in the same folder.
+    pub resume: bool,
+    /// Stop as an interrupt would once this many rows are kept (tests).
+    pub stop_after: Option<u64>,
+}
+
+impl Default for SweepOptions {
+    fn default() -> Self {
+        SweepOptions {
+            threads: 1,
+            check_invariants: false,
+            shard: Shard::WHOLE,
+            cell: None,
+            resume: false,
+            stop_after: None,
+        }
+    }
+}
+
+/// What a sweep did.
+pub struct SweepReport {
+    /// Trials run by this invocation.
+    pub ran: u64,
+    /// Rows kept in the folder (including those a resume started from).
+    pub kept: u64,
+    /// Rows when complete.
+    pub rows: u64,
+    /// Stopped by an interrupt before the end.
+    pub interrupted: bool,
+    /// The first broken invariant, with the cell and trial that broke it.
+    pub violation: Option<String>,
+    /// The summary and chart data, for a complete unsharded run.
+    pub tally: Option<Tally>,
+    /// The folder's manifest as last written.
+    pub manifest: Manifest,
+}
+
+/// Why a sweep could not run.
+#[derive(Debug)]
+pub enum SweepRunError {
+    /// `--resume` on a folder that does not hold this sweep (bad input).
+    Resume(String),
+    /// Writing failed.
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for SweepRunError {
+    fn from(e: std::io::Error) -> Self {
+        SweepRunError::Io(e)
+    }
+}
+
+impl std::fmt::Display for SweepRunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweepRunError::Resume(m) => f.write_str(m),
+            SweepRunError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// The trials a run covers: the whole sweep or one cell, as a range of
+/// global trial numbers.
+fn job_range(sweep: &Sweep, cell: Option<u64>) -> std::ops::Range<u64> {
+    match cell {
+        Some(c) => c * sweep.trials..(c + 1) * sweep.trials,
+        None => 0..sweep.cells.len() as u64 * sweep.trials,
+    }
+}
+
+/// The manifest of a run of `sweep` with `opts` (incomplete).
+pub fn manifest_for(sweep: &Sweep, sweep_file: &str, opts: &SweepOptions) -> Manifest {
+    let range = job_range(sweep, opts.cell);
+    let cell = opts.cell.map(|c| c + 1);
+    Manifest {
+        sweep: sweep.name.clone(),
+        question: sweep.question.clone(),
+        sweep_file: sweep_file.to_string(),
+        fingerprint: super::manifest::fingerprint(&[
+            sweep.fingerprint.as_bytes(),
+            cell.unwrap_or(0).to_string().as_bytes(),
+        ]),
+        seed: sweep.seed,
+        cells: sweep.cells.len() as u64,
+        trials_per_cell: sweep.trials,
+        cell,
+        shard: opts.shard.index + 1,
+        shards: opts.shard.count,
+        rows: opts.shard.len(range.end - range.start),
+        complete: false,
+    }
+}
+
+/// The keys and trial number row `job` must carry.
+fn expected_keys(sweep: &Sweep, job: u64) -> Vec<String> {
+    let cell = &sweep.cells[(job / sweep.trials) as usize];
+    let mut keys = cell.keys().to_vec();
+    keys.push((job % sweep.trials).to_string());
+    keys
+}
+
+/// Reads the rows kept in `partial`: a prefix of complete lines whose keys
+/// match the jobs in order. Returns them and the byte length they fill.
+fn kept_rows(
+    partial: &Path,
+    sweep: &Sweep,
+    jobs: &dyn Fn(u64) -> u64,
+    rows: u64,
+) -> Result<(Vec<Vec<String>>, u64), SweepRunError> {
+    let bytes = std::fs::read(partial).map_err(|e| {
+        SweepRunError::Resume(format!(
+            "--resume: cannot read {}: {e}\n  allowed: --resume in a folder where this sweep was interrupted",
+            partial.display()
+        ))
+    })?;
+    // A hard kill can tear the last line; only whole lines count.
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[..whole]);
+    let header = trial_header();
+    let mut kept = Vec::new();
+    let mut end = 0u64;
+    let mut record = csv::StringRecord::new();
+    for i in 0.. {
+        if !matches!(reader.read_record(&mut record), Ok(true)) {
+            break;
+        }
+        let fields: Vec<String> = record.iter().map(str::to_string).collect();
+        if i == 0 {
+            if fields != header {
+                return Err(SweepRunError::Resume(format!(
+                    "--resume: {} does not start with the trials.csv header",
+                    partial.display()
+                )));
+            }
+        } else {
+            let n = kept.len() as u64;
+            if fields.len() != header.len() || n >= rows || fields[..5] != expected_keys(sweep, jobs(n))[..] {
+                break;
+            }
+            kept.push(fields);
+        }
+        end = reader.position().byte();
+    }
+    Ok((kept, end.min(whole as u64)))
+}
+
+/// Runs the sweep into `out`: `trials.csv` (under `trials.csv.partial`
+/// until complete), `manifest.toml`, and for a complete unsharded run
+/// `summary.csv`. `stop` is checked between batches (Ctrl-C).
+pub fn run_sweep(
+    sweep: &Sweep,
+    sweep_file: &str,
+    out: &Path,
+    opts: SweepOptions,
+    stop: &AtomicBool,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<SweepReport, SweepRunError> {
+    std::fs::create_dir_all(out)?;
+    let mut manifest = manifest_for(sweep, sweep_file, &opts);
+    let range = job_range(sweep, opts.cell);
+    let shard = opts.shard;
+    let job = |position: u64| range.start + shard.index + position * shard.count;
+    let rows = manifest.rows;
+    let partial = out.join(PARTIAL);
+    let mut tally = (shard.count == 1).then(Tally::new);
+
+    let kept = if opts.resume {
+        let found = Manifest::read(out).map_err(|e| {
+            SweepRunError::Resume(format!(
+                "--resume: {e}\n  allowed: --resume in a folder where this sweep was interrupted"
+            ))
+        })?;
+        let same = Manifest {
+            complete: found.complete,
+            sweep_file: found.sweep_file.clone(),
+            ..manifest.clone()
+        };
+        if found != same {
+            return Err(SweepRunError::Resume(format!(
+                "--resume: {} holds a different sweep, shard or trial count (fingerprint {}, shard {}/{}; \
+                 this run is {}, shard {}/{})\n  allowed: the same sweep file, --trials, --cell and --shard \
+                 as the interrupted run",
+                out.display(),
+                found.fingerprint,
+                found.shard,
+                found.shards,
+                manifest.fingerprint,
+                manifest.shard,
+                manifest.shards
+            )));
+        }
+        if found.complete {
+            // Nothing left to run: rebuild the summary from the rows.
+            let kept = read_complete(&out.join("trials.csv"), tally.as_mut())?;
+            manifest.complete = true;
+            if let Some(t) = tally.as_mut() {
+                t.finish();
+                crate::report::write_atomic(&out.join("summary.csv"), &t.summary_csv())?;
+            }
+            return Ok(SweepReport {
+                ran: 0,
+                kept,
+                rows,
+                interrupted: false,
+                violation: None,
+                tally,
+                manifest,
+            });
+        }
+        let (kept, end) = kept_rows(&partial, sweep, &job, rows)?;
+        let file = std::fs::OpenOptions::new().write(true).open(&partial)?;
+        file.set_len(end)?;
+        if let Some(t) = tally.as_mut() {
+            kept.iter().for_each(|r| t.add(r));
+        }
+        kept.len() as u64
+    } else {
+        for stale in ["trials.csv", "summary.csv"] {
+            match std::fs::remove_file(out.join(stale)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
+        let mut w = csv::Writer::from_writer(std::fs::File::create(&partial)?);
+        w.write_record(trial_header()).map_err(std::io::Error::other)?;
+        w.flush()?;
+        0
+    };
+    manifest.write(out)?;
+
+    let file = std::fs::OpenOptions::new().append(true).open(&partial)?;
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(std::io::Error::other)?;
+    let run_opts = RunOptions {
+        check_invariants: opts.check_invariants,
+        keep_detail: false,
+        histograms: false,
+        ..RunOptions::default()
+    };
+    let mut done = kept;
+    let mut violation = None;
+    let mut interrupted = false;
+    progress(done, rows);
+    while done < rows && violation.is_none() {
+        if stop.load(Ordering::SeqCst) || opts.stop_after.is_some_and(|n| done >= n) {
+            interrupted = true;
+            break;
+        }
+        let limit = opts.stop_after.filter(|&n| n > done).unwrap_or(rows).min(rows);
+        let batch: Vec<u64> = (done..(done + BATCH).min(limit)).collect();
+        let results: Vec<(u64, Result<Vec<String>, String>)> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|&position| {
+                    let j = job(position);
+                    let cell = &sweep.cells[(j / sweep.trials) as usize];
+                    let trial = j % sweep.trials;
+                    let result = run(
+                        cell.scenario(sweep.seed, trial),
+                        sweep.seed,
+                        RunOptions { trial, ..run_opts },
+                    );
+                    let row = result.map_err(|v| v.to_string()).map(|r| {
+                        let mut row = expected_keys(sweep, j);
+                        row.extend(summary_record(&r.summary));
+                        row
+                    });
+                    (j, row)
+                })
+                .collect()
+        });
+        for (j, result) in results {
+            match result {
+                Ok(row) => {
+                    writer.write_record(&row).map_err(std::io::Error::other)?;
+                    if let Some(t) = tally.as_mut() {
+                        t.add(&row);
+                    }
+                    done += 1;
+                }
+                Err(v) => {
+                    let cell = &sweep.cells[(j / sweep.trials) as usize];
+                    violation = Some(format!(
+                        "{v}\n  in cell {} (strategy {} x triggers {} x faults {} x release {}), trial {}, seed {}",
+                        j / sweep.trials + 1,
+                        cell.strategy,
+                        cell.triggers,
+                        cell.faults,
+                        cell.release.label(),
+                        j % sweep.trials,
+                        sweep.seed
+                    ));
+                    break;
+                }
+            }
+        }
+        writer.flush()?;
+        progress(done, rows);
+    }
+    let file = writer
+        .into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+        .into_inner()
+        .map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    if done == rows && violation.is_none() {
+        std::fs::rename(&partial, out.join("trials.csv"))?;
+        if let Some(t) = tally.as_mut() {
+            t.finish();
+            crate::report::write_atomic(&out.join("summary.csv"), &t.summary_csv())?;
+        }
+        manifest.complete = true;
+        manifest.write(out)?;
+    }
+    Ok(SweepReport {
+        ran: done - kept,
+        kept: done,
+        rows,
+        interrupted,
+        violation,
+        tally: tally.filter(|_| manifest.complete),
+        manifest,
+    })
+}
+
+/// Feeds every row of a complete `trials.csv` to `tally`; returns the count.
+pub fn read_complete(path: &Path, mut tally: Option<&mut Tally>) -> std::io::Result<u64> {
+    let mut reader = csv::Reader::from_path(path).map_err(std::io::Error::other)?;
+    let mut n = 0;
+    for record in reader.records() {
+        let record = record.map_err(std::io::Error::other)?;
+        if let Some(t) = tally.as_deref_mut() {
+            let row: Vec<String> = record.iter().map(str::to_string).collect();
+            t.add(&row);
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Writes `bytes` through a buffered file under a temporary name, renamed
+/// to `path` once complete.
+pub(crate) fn write_stream(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        fill(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

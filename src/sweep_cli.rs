@@ -1,0 +1,275 @@
+//! `deploysim sweep` and `deploysim merge`: flags, progress, Ctrl-C, and
+//! the messages a person reads.
+
+use crate::{print_to_stdout, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
+use clap::Args;
+use deploysim::experiment::runner::{run_sweep, Shard, SweepOptions, SweepRunError, PARTIAL};
+use deploysim::experiment::sweep::load;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Set by Ctrl-C; the sweep stops after the batch under way.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// `deploysim sweep` flags.
+#[derive(Args)]
+pub struct SweepArgs {
+    /// The sweep file (TOML).
+    sweep: PathBuf,
+    /// Output folder (default: reports/<sweep name>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores); the output does not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Trials per cell (default: the sweep file's `trials`).
+    #[arg(long)]
+    trials: Option<u64>,
+    /// Run shard K of N (1-based), e.g. 2/8; merge the shards with `deploysim merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Run only cell K (the K-th row of summary.csv), e.g. to reproduce it.
+    #[arg(long, value_name = "K")]
+    cell: Option<u64>,
+    /// Finish an interrupted sweep in the same --out folder.
+    #[arg(long)]
+    resume: bool,
+    /// Check the model's invariants after every event of every trial.
+    #[arg(long)]
+    check_invariants: bool,
+    /// No progress bar and no closing line; errors only.
+    #[arg(long)]
+    quiet: bool,
+    /// Stop as Ctrl-C would once this many trials are kept (for tests).
+    #[arg(long, hide = true)]
+    stop_after: Option<u64>,
+}
+
+/// `deploysim merge` flags.
+#[derive(Args)]
+pub struct MergeArgs {
+    /// The shards' output folders (every shard 1/N..N/N, in any order).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Output folder for the merged sweep.
+    #[arg(long)]
+    out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn bad_input(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// A progress bar on one stderr line: done/total, trials/s, time left.
+fn progress_line(done: u64, total: u64, elapsed_s: f64) -> String {
+    const WIDTH: usize = 30;
+    let share = if total == 0 { 1.0 } else { done as f64 / total as f64 };
+    let filled = ((share * WIDTH as f64) as usize).min(WIDTH);
+    let rate = done as f64 / elapsed_s.max(1e-9);
+    let left = if rate > 0.0 {
+        format_secs((total - done) as f64 / rate)
+    } else {
+        "?".into()
+    };
+    format!(
+        "\r[{}{}] {done}/{total} trials  {rate:.0} trials/s  {left} left ",
+        "#".repeat(filled),
+        " ".repeat(WIDTH - filled)
+    )
+}
+
+fn format_secs(s: f64) -> String {
+    let s = s.round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, s / 60 % 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Runs `deploysim sweep`.
+pub fn sweep(args: SweepArgs) -> ExitCode {
+    if args.trials == Some(0) {
+        return bad_input("--trials 0: a sweep needs trials\n  allowed: a whole number from 1");
+    }
+    if args.threads == Some(0) {
+        return bad_input("--threads 0: no thread would run a trial\n  allowed: a whole number from 1");
+    }
+    let shard = match args.shard.as_deref().map(Shard::parse).transpose() {
+        Ok(s) => s.unwrap_or(Shard::WHOLE),
+        Err(e) => return bad_input(&format!("--shard {e}")),
+    };
+    let sweep = match load(&args.sweep, args.trials) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e.to_string()),
+    };
+    let cell = match args.cell {
+        None => None,
+        Some(k) if k >= 1 && k <= sweep.cells.len() as u64 => Some(k - 1),
+        Some(k) => {
+            return bad_input(&format!(
+                "--cell {k}: the sweep has {} cells\n  allowed: 1 to {}",
+                sweep.cells.len(),
+                sweep.cells.len()
+            ))
+        }
+    };
+    let dir = args.out.unwrap_or_else(|| Path::new("reports").join(&sweep.name));
+    if dir.exists() && !dir.is_dir() {
+        return bad_input(&format!(
+            "--out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
+            dir.display()
+        ));
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let opts = SweepOptions {
+        threads,
+        check_invariants: args.check_invariants,
+        shard,
+        cell,
+        resume: args.resume,
+        stop_after: args.stop_after,
+    };
+    // Ctrl-C asks the sweep to stop after its batch; a second one quits.
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    // Wall-clock time is read for the progress bar and the closing line
+    // only, never by a trial.
+    let started = std::time::Instant::now();
+    let bar = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let sweep_file = args.sweep.display().to_string();
+    let result = run_sweep(&sweep, &sweep_file, &dir, opts, &STOP, |done, total| {
+        if bar {
+            eprint!("{}", progress_line(done, total, started.elapsed().as_secs_f64()));
+        }
+    });
+    if bar {
+        eprintln!();
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(SweepRunError::Resume(m)) => return bad_input(&m),
+        Err(SweepRunError::Io(e)) => {
+            eprintln!("error: cannot write into {}: {e}", dir.display());
+            return ExitCode::from(EXIT_RUN_FAILED);
+        }
+    };
+    let secs = started.elapsed().as_secs_f64();
+    if let Some(v) = &report.violation {
+        eprintln!(
+            "error: {v}\n  replay the cell with: deploysim sweep {sweep_file} --check-invariants --threads 1 --cell <cell above>"
+        );
+        return ExitCode::from(EXIT_RUN_FAILED);
+    }
+    if report.interrupted {
+        eprintln!(
+            "interrupted: {} of {} trials kept in {}\n  finish with: deploysim sweep {sweep_file} --out {} --resume{}{}",
+            report.kept,
+            report.rows,
+            dir.join(PARTIAL).display(),
+            dir.display(),
+            args.trials.map(|t| format!(" --trials {t}")).unwrap_or_default(),
+            args.shard.map(|s| format!(" --shard {s}")).unwrap_or_default()
+        );
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
+    let mut wrote = vec![dir.join("trials.csv"), dir.join("manifest.toml")];
+    if let Some(tally) = &report.tally {
+        match deploysim::experiment::report::write(&dir, &report.manifest, tally) {
+            Ok(files) => {
+                wrote.insert(1, dir.join("summary.csv"));
+                wrote.extend(files);
+            }
+            Err(e) => {
+                eprintln!("error: cannot write the report into {}: {e}", dir.display());
+                return ExitCode::from(EXIT_RUN_FAILED);
+            }
+        }
+    }
+    if !args.quiet {
+        let shard_note = if shard.count > 1 {
+            format!(", shard {}/{}", shard.index + 1, shard.count)
+        } else {
+            String::new()
+        };
+        let mut text = format!(
+            "{}: {} cells{shard_note}, {} trials run in {secs:.1} s ({:.0} trials/s on {threads} threads); {} rows in all\n",
+            sweep.name,
+            cell.map_or(sweep.cells.len(), |_| 1),
+            report.ran,
+            report.ran as f64 / secs.max(1e-9),
+            report.kept
+        );
+        for f in &wrote {
+            text.push_str(&format!("  wrote: {}\n", f.display()));
+        }
+        print_to_stdout(&text);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Runs `deploysim merge`.
+pub fn merge(args: MergeArgs) -> ExitCode {
+    use deploysim::experiment::merge::{merge, MergeError};
+    if args.out.exists() && !args.out.is_dir() {
+        return bad_input(&format!(
+            "--out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
+            args.out.display()
+        ));
+    }
+    let (tally, manifest) = match merge(&args.dirs, &args.out) {
+        Ok(r) => r,
+        Err(MergeError::Shards(m)) => return bad_input(&m),
+        Err(MergeError::Io(e)) => {
+            eprintln!("error: cannot merge into {}: {e}", args.out.display());
+            return ExitCode::from(EXIT_RUN_FAILED);
+        }
+    };
+    if let Err(e) = deploysim::experiment::report::write(&args.out, &manifest, &tally) {
+        eprintln!("error: cannot write the report into {}: {e}", args.out.display());
+        return ExitCode::from(EXIT_RUN_FAILED);
+    }
+    if !args.quiet {
+        print_to_stdout(&format!(
+            "{}: merged {} shards, {} rows\n  wrote: {}\n",
+            manifest.sweep,
+            args.dirs.len(),
+            manifest.rows,
+            args.out.display()
+        ));
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_line_shows_counts_rate_and_time_left() {
+        let line = progress_line(250, 1000, 10.0);
+        assert!(line.contains("250/1000 trials"), "{line}");
+        assert!(line.contains("25 trials/s"), "{line}");
+        assert!(line.contains("30s left"), "{line}");
+        assert!(
+            line.contains(&format!("[{}{}]", "#".repeat(7), " ".repeat(23))),
+            "{line}"
+        );
+        assert_eq!(format_secs(3725.0), "1h02m");
+    }
+}
