@@ -98,6 +98,9 @@ impl InvariantChecker {
         if let Some(problem) = world.capacity_problem() {
             return fail("capacity_respected", problem);
         }
+        if let Some(problem) = world.bookkeeping_problem() {
+            return fail("fleet_bookkeeping_matches_the_fleet", problem);
+        }
         if t.routed_to_unroutable > 0 {
             return fail(
                 "no_traffic_to_unroutable_instances",

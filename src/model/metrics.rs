@@ -232,21 +232,26 @@ impl MetricsStore {
     /// `end - window` (zero when the window reaches back before the first
     /// scrape, since every counter starts at zero).
     pub fn window(&self, version: Version, end: SimTime, window: SimDuration) -> WindowStats {
-        let n = self.n_buckets();
-        let zero = Counters::zero(n);
-        let last = self.scrape_at(end).map_or(&zero, |s| &s.versions[version.index()]);
+        let v = version.index();
+        let last = self.scrape_at(end).map(|s| &s.versions[v]);
         let first = if end.0 < window.0 {
-            &zero
+            None
         } else {
-            self.scrape_at(end.saturating_sub(window))
-                .map_or(&zero, |s| &s.versions[version.index()])
+            self.scrape_at(end.saturating_sub(window)).map(|s| &s.versions[v])
         };
-        let d = last.since(first);
-        let p99_s = histogram_quantile(0.99, &self.bounds_s, &d.buckets);
+        let (requests, errors, buckets) = match (last, first) {
+            (None, _) => (0, 0, vec![0; self.n_buckets()]),
+            (Some(l), None) => (l.requests, l.errors, l.buckets.clone()),
+            (Some(l), Some(f)) => {
+                let d = l.since(f);
+                (d.requests, d.errors, d.buckets)
+            }
+        };
+        let p99_s = histogram_quantile(0.99, &self.bounds_s, &buckets);
         WindowStats {
-            requests: d.requests,
-            errors: d.errors,
-            buckets: d.buckets,
+            requests,
+            errors,
+            buckets,
             p99_s,
         }
     }

@@ -377,6 +377,8 @@ pub struct World {
     balancer: super::balancer::Balancer,
     balancer_policy: BalancerPolicy,
     loads: Vec<Load>,
+    /// Per version, the sum of `running_since` (µs) over Running instances.
+    running_since_sum_us: [u128; 2],
     probe_plans: Vec<ProbePlan>,
     next_seq: u64,
     sessions: Option<super::sessions::Sessions>,
@@ -467,6 +469,7 @@ impl World {
             balancer: super::balancer::Balancer::new(scenario.traffic.balancer),
             balancer_policy: scenario.traffic.balancer,
             loads: Vec::new(),
+            running_since_sum_us: [0, 0],
             probe_plans: Vec::new(),
             next_seq: 0,
             sessions: scenario.sessions.clone().map(super::sessions::Sessions::new),
@@ -497,6 +500,7 @@ impl World {
             let inst = &mut self.instances[id.0 as usize];
             inst.health = HealthStatus::Healthy;
             inst.running_since = Some(SimTime::ZERO);
+            // Running from time zero: adds nothing to the start-time sum.
             // Stagger the stable fleet's probes over one interval, as a
             // long-running fleet's would be.
             let phase = SimDuration(self.streams.health.random_range(0..self.health.interval.0));
@@ -761,6 +765,14 @@ impl World {
         self.settle(self.clock);
         let inst = &mut self.instances[id.0 as usize];
         inst.status = to;
+        let since = u128::from(inst.running_since.map_or(0, |t| t.0));
+        let sum = &mut self.running_since_sum_us[inst.version.index()];
+        if from == InstanceStatus::Running {
+            *sum -= since;
+        }
+        if to == InstanceStatus::Running {
+            *sum += since;
+        }
         let counts = &mut self.status_counts[inst.version.index()].by_status;
         counts[from as usize] -= 1;
         counts[to as usize] += 1;
@@ -826,14 +838,16 @@ impl World {
 
     fn gauges(&self, now: SimTime) -> [Gauges; 2] {
         let mut g = [Gauges::default(), Gauges::default()];
-        for inst in &self.instances {
-            let v = inst.version.index();
-            if inst.status == InstanceStatus::Running {
-                g[v].running += 1;
-                let uptime = inst.running_since.map_or(0.0, |s| (now - s).as_secs_f64());
-                g[v].memory_mb_total += self.memory_mb + self.memory_leak_mb_per_s[v] * uptime;
-            }
-            g[v].routable += u32::from(inst.is_routable());
+        for v in Version::ALL {
+            let i = v.index();
+            let running = self.status_counts[i].count(InstanceStatus::Running);
+            // Summed uptime of the running instances, from the running sum
+            // of their start times: no pass over the fleet.
+            let uptime_s =
+                (u128::from(running) * u128::from(now.0)).saturating_sub(self.running_since_sum_us[i]) as f64 / 1e6;
+            g[i].running = running;
+            g[i].memory_mb_total = f64::from(running) * self.memory_mb + self.memory_leak_mb_per_s[i] * uptime_s;
+            g[i].routable = self.routable[i].len() as u32;
         }
         for v in Version::ALL {
             let i = v.index();
@@ -1365,6 +1379,27 @@ impl World {
                 self.totals.failed[v] += 1;
             }
         }
+    }
+
+    /// Whether the running sums kept for O(1) gauges (start times of Running
+    /// instances) match a recount of the fleet.
+    pub fn bookkeeping_problem(&self) -> Option<String> {
+        for v in Version::ALL {
+            let recount: u128 = self
+                .instances
+                .iter()
+                .filter(|i| i.version == v && i.status == InstanceStatus::Running)
+                .map(|i| u128::from(i.running_since.map_or(0, |t| t.0)))
+                .sum();
+            if recount != self.running_since_sum_us[v.index()] {
+                return Some(format!(
+                    "{}: start times of running instances sum to {recount} us, bookkept {}",
+                    v.as_str(),
+                    self.running_since_sum_us[v.index()]
+                ));
+            }
+        }
+        None
     }
 
     /// Whether every instance keeps to its capacity: at most `concurrency`
