@@ -214,3 +214,30 @@ fn chromium_renders_table_and_every_chart() {
         assert!(figure.contains("<figcaption>"), "{} has a caption", chart.name);
     }
 }
+
+#[test]
+fn chromium_renders_a_real_sweep_report() {
+    let Some(chromium) = find_chromium() else {
+        println!("skipped: no Chromium installed (set CHROMIUM or install chromium)");
+        return;
+    };
+    let folder = TempFolder::new("report-browser-sweep");
+    let sweep = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/all-strategies.toml");
+    let out = folder.0.join("out");
+    let r = Command::new(env!("CARGO_BIN_EXE_deploysim"))
+        .args(["sweep", sweep.to_str().expect("utf-8 path"), "--trials", "2", "--quiet"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run deploysim");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let dom = dump_dom(&chromium, &out.join("report.html"), &folder.0);
+    let body = section(&dom, "<tbody>", "</tbody>");
+    assert_eq!(body.matches("<tr").count(), 288, "one row per cell");
+    assert!(body.contains("--cell 288"), "a reproduce command per cell");
+    for name in ["blast_vs_ttd", "ttd_cdf", "blast_radius_cdf", "power_vs_false_rollback"] {
+        let figure = section(&dom, &format!("id=\"chart-{name}\""), "</figure>");
+        assert!(figure.contains("<svg"), "chart {name} is drawn inline");
+    }
+    assert!(dom.contains("how much harm gets through"), "the sweep's question");
+}

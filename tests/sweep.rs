@@ -192,3 +192,57 @@ fn an_interrupted_sweep_keeps_its_trials_and_resume_finishes_it_identically() {
     }
     assert!(!out.join("trials.csv.partial").exists());
 }
+
+#[test]
+fn ctrl_c_stops_a_sweep_and_keeps_its_completed_trials() {
+    // A real SIGINT, as a terminal sends on Ctrl-C. The test waits (polling
+    // the file, with a deadline) until the first batch of rows is on disk,
+    // then interrupts; nothing depends on how long anything takes.
+    let dir = common::temp_dir("sweep-sigint");
+    let sweep = common::scenario_path("sweeps/all-strategies.toml");
+    let out = dir.join("out");
+    let partial = out.join("trials.csv.partial");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deploysim"))
+        .args(["sweep", sweep.to_str().unwrap(), "--trials", "100", "--threads", "1", "--quiet"])
+        .args(["--out", out.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let rows_on_disk = || {
+        std::fs::read_to_string(&partial)
+            .map(|t| t.lines().count().saturating_sub(1))
+            .unwrap_or(0)
+    };
+    while rows_on_disk() == 0 {
+        assert!(std::time::Instant::now() < deadline, "no rows written");
+        assert!(child.try_wait().unwrap().is_none(), "finished before it could be interrupted");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("interrupted:") && err.contains("of 28800 trials kept"), "{err}");
+    let kept_text = std::fs::read_to_string(&partial).unwrap();
+    let kept = kept_text.lines().count() - 1;
+    assert!(kept > 0 && kept < 28_800 && kept_text.ends_with('\n'), "{kept}");
+    assert!(!out.join("trials.csv").exists());
+    let manifest = std::fs::read_to_string(out.join("manifest.toml")).unwrap();
+    assert!(manifest.contains("complete = false"), "{manifest}");
+    // Resume carries on from exactly those rows.
+    let more = kept as u64 + 100;
+    let r = sweep_with(
+        &sweep,
+        &out,
+        &["--trials", "100", "--resume", "--stop-after", &more.to_string()],
+    );
+    assert_eq!(r.status.code(), Some(130), "{}", String::from_utf8_lossy(&r.stderr));
+    let after = std::fs::read_to_string(&partial).unwrap();
+    assert!(after.starts_with(&kept_text));
+    assert_eq!(after.lines().count() - 1, more as usize);
+}

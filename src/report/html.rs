@@ -67,8 +67,10 @@ pub fn render(page: &ReportPage) -> String {
     push_question(&mut html, &page.question);
     push_command(&mut html, &page.command);
     push_facts(&mut html, &page.facts);
-    push_table(&mut html, page);
+    // Charts first: they answer the question at a glance; the table (one
+    // row per cell, often hundreds) is for looking things up.
     push_charts(&mut html, &page.charts);
+    push_table(&mut html, page);
     html.push_str("</body>\n</html>\n");
     html
 }
