@@ -175,9 +175,16 @@ pub fn run_with(
         .unwrap_or(SimTime::MAX)
         .min(SimTime::ZERO + scenario.simulation.max_duration);
     lp.queue.schedule(start_at, lanes::CONTROLLER, Event::Start);
-    lp.queue.schedule(SimTime::ZERO, lanes::SAMPLE, Event::Sample);
-    lp.queue.schedule(max_end, lanes::END, Event::End);
     let interval = sample_interval(scenario);
+    // Without detail a sample records nothing; it matters only through the
+    // aggregate-mode draw it settles. When every sample falls on a scrape
+    // (which settles first, in an earlier lane) it changes nothing at all,
+    // and is not scheduled.
+    let scrape = scenario.metrics.scrape_interval.0.max(1);
+    if opts.keep_detail || interval.0 % scrape != 0 {
+        lp.queue.schedule(SimTime::ZERO, lanes::SAMPLE, Event::Sample);
+    }
+    lp.queue.schedule(max_end, lanes::END, Event::End);
     let mut checker = opts.check_invariants.then(InvariantChecker::new);
 
     let mut run_end = max_end;

@@ -170,9 +170,10 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         }
     };
     let secs = started.elapsed().as_secs_f64();
-    if let Some(v) = &report.violation {
+    if let Some((v, cell)) = &report.violation {
+        let trials = args.trials.map(|t| format!(" --trials {t}")).unwrap_or_default();
         eprintln!(
-            "error: {v}\n  replay the cell with: deploysim sweep {sweep_file} --check-invariants --threads 1 --cell <cell above>"
+            "error: {v}\n  replay the cell with: deploysim sweep {sweep_file}{trials} --cell {cell} --check-invariants --threads 1"
         );
         return ExitCode::from(EXIT_RUN_FAILED);
     }

@@ -36,7 +36,11 @@ fn the_cluster_script_runs_shards_that_merge_into_the_unsharded_sweep() {
         ("JOB_COMPLETION_INDEX", "2"),
     ] {
         let r = run_shard(&shards, var, index);
-        assert!(r.status.success(), "{var}={index}: {}", String::from_utf8_lossy(&r.stderr));
+        assert!(
+            r.status.success(),
+            "{var}={index}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
     }
     let merged = dir.join("merged");
     let mut merge = Command::new(env!("CARGO_BIN_EXE_deploysim"));

@@ -92,11 +92,13 @@ fn common_random_numbers_give_both_releases_the_same_traffic() {
 }
 
 #[test]
-fn skipping_unread_histograms_changes_no_summary_number() {
+fn what_sweeps_skip_changes_no_summary_number() {
     // Sweeps skip aggregate-mode latency histograms when nothing reads
-    // them. They have their own random stream, so every summary column must
-    // be identical with and without them, across shipped scenarios and
-    // seeds (and a scenario that reads latency always keeps them).
+    // them, and timeline samples that fall on scrapes. Histograms have their
+    // own random stream and such samples draw nothing, so every summary
+    // column must be identical with and without them, across shipped
+    // scenarios and seeds (and a scenario that reads latency always keeps
+    // its histograms).
     let files = [
         "reference-canary.toml",
         "reference-canary-good.toml",
@@ -119,6 +121,13 @@ fn skipping_unread_histograms_changes_no_summary_number() {
             let a = run(&s, seed, with).unwrap();
             let b = run(&s, seed, without).unwrap();
             assert_eq!(summary_csv(&a.summary), summary_csv(&b.summary), "{name} seed {seed}");
+            // Nor does keeping the detail (timeline samples) that `run` keeps.
+            let full = run(&s, seed, RunOptions::default()).unwrap();
+            assert_eq!(
+                summary_csv(&full.summary),
+                summary_csv(&b.summary),
+                "{name} seed {seed}"
+            );
             let drawn = b.counters[0].buckets.iter().sum::<u64>() > 0;
             assert_eq!(drawn, s.reads_latency(), "{name}: histograms drawn iff read");
         }

@@ -203,7 +203,15 @@ fn ctrl_c_stops_a_sweep_and_keeps_its_completed_trials() {
     let out = dir.join("out");
     let partial = out.join("trials.csv.partial");
     let mut child = Command::new(env!("CARGO_BIN_EXE_deploysim"))
-        .args(["sweep", sweep.to_str().unwrap(), "--trials", "100", "--threads", "1", "--quiet"])
+        .args([
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--trials",
+            "100",
+            "--threads",
+            "1",
+            "--quiet",
+        ])
         .args(["--out", out.to_str().unwrap()])
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -216,7 +224,10 @@ fn ctrl_c_stops_a_sweep_and_keeps_its_completed_trials() {
     };
     while rows_on_disk() == 0 {
         assert!(std::time::Instant::now() < deadline, "no rows written");
-        assert!(child.try_wait().unwrap().is_none(), "finished before it could be interrupted");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before it could be interrupted"
+        );
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     let kill = Command::new("kill")
@@ -227,7 +238,10 @@ fn ctrl_c_stops_a_sweep_and_keeps_its_completed_trials() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("interrupted:") && err.contains("of 28800 trials kept"), "{err}");
+    assert!(
+        err.contains("interrupted:") && err.contains("of 28800 trials kept"),
+        "{err}"
+    );
     let kept_text = std::fs::read_to_string(&partial).unwrap();
     let kept = kept_text.lines().count() - 1;
     assert!(kept > 0 && kept < 28_800 && kept_text.ends_with('\n'), "{kept}");

@@ -53,11 +53,6 @@ impl Shard {
     pub fn len(&self, jobs: u64) -> u64 {
         jobs.saturating_sub(self.index).div_ceil(self.count)
     }
-
-    /// Whether the shard takes no job.
-    pub fn is_empty(&self, jobs: u64) -> bool {
-        self.len(jobs) == 0
-    }
 }
 
 /// How a sweep is run.
@@ -100,8 +95,9 @@ pub struct SweepReport {
     pub rows: u64,
     /// Stopped by an interrupt before the end.
     pub interrupted: bool,
-    /// The first broken invariant, with the cell and trial that broke it.
-    pub violation: Option<String>,
+    /// The first broken invariant, with the cell and trial that broke it,
+    /// and that cell's number (1-based, as `--cell` takes it).
+    pub violation: Option<(String, u64)>,
     /// The summary and chart data, for a complete unsharded run.
     pub tally: Option<Tally>,
     /// The folder's manifest as last written.
@@ -358,15 +354,18 @@ pub fn run_sweep(
                 }
                 Err(v) => {
                     let cell = &sweep.cells[(j / sweep.trials) as usize];
-                    violation = Some(format!(
-                        "{v}\n  in cell {} (strategy {} x triggers {} x faults {} x release {}), trial {}, seed {}",
-                        j / sweep.trials + 1,
-                        cell.strategy,
-                        cell.triggers,
-                        cell.faults,
-                        cell.release.label(),
-                        j % sweep.trials,
-                        sweep.seed
+                    let number = j / sweep.trials + 1;
+                    violation = Some((
+                        format!(
+                            "{v}\n  in cell {number} (strategy {} x triggers {} x faults {} x release {}), trial {}, seed {}",
+                            cell.strategy,
+                            cell.triggers,
+                            cell.faults,
+                            cell.release.label(),
+                            j % sweep.trials,
+                            sweep.seed
+                        ),
+                        number,
                     ));
                     break;
                 }
@@ -416,8 +415,8 @@ pub fn read_complete(path: &Path, mut tally: Option<&mut Tally>) -> std::io::Res
     Ok(n)
 }
 
-/// Writes `bytes` through a buffered file under a temporary name, renamed
-/// to `path` once complete.
+/// Writes a file through `fill` into a buffered temporary file, renamed to
+/// `path` once complete (for files too large to build in memory).
 pub(crate) fn write_stream(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
