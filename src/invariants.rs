@@ -3,7 +3,11 @@
 //! with `--check-invariants`) and stop the run when a rule is broken.
 
 use crate::engine::SimTime;
+use crate::model::instance::{HealthStatus, InstanceStatus};
 use crate::model::{Version, World};
+use crate::record::Summary;
+use crate::scenario::{Scenario, StrategySpec};
+use crate::strategy::Phase;
 use std::fmt;
 
 /// A broken rule of the model.
@@ -29,16 +33,105 @@ impl fmt::Display for Violation {
 
 impl std::error::Error for Violation {}
 
+/// A rolling update's limits: fleet size, surge and unavailability.
+#[derive(Clone, Copy, Debug)]
+struct RollingLimits {
+    fleet: u32,
+    max_surge: u32,
+    max_unavailable: u32,
+}
+
 /// Checks the model's rules after each event.
 #[derive(Debug, Default)]
 pub struct InvariantChecker {
     last: SimTime,
+    rolling: Option<RollingLimits>,
+    recovered: bool,
 }
 
 impl InvariantChecker {
     /// A checker whose clock starts at zero.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A checker that also knows the scenario's strategy limits.
+    pub fn for_scenario(scenario: &Scenario) -> Self {
+        let rolling = match &scenario.strategy {
+            StrategySpec::Rolling(r) => Some(RollingLimits {
+                fleet: scenario.fleet.instances,
+                max_surge: r.max_surge,
+                max_unavailable: r.max_unavailable,
+            }),
+            _ => None,
+        };
+        InvariantChecker {
+            rolling,
+            ..Self::default()
+        }
+    }
+
+    /// Notes that a rollback's recovery finished: from now on all traffic
+    /// must stay on stable.
+    pub fn recovered(&mut self) {
+        self.recovered = true;
+    }
+
+    /// Checks the rules that depend on the controller's phase: a rolling
+    /// update within its surge and unavailability limits while it rolls
+    /// forward (instances that failed or went unhealthy on their own are
+    /// not the strategy's doing), and all traffic on stable after a
+    /// recovery.
+    pub fn check_phase(&self, now: SimTime, phase: Phase, world: &World) -> Result<(), Violation> {
+        let fail = |invariant, detail: String| {
+            Err(Violation {
+                invariant,
+                at: now,
+                detail,
+            })
+        };
+        if self.recovered && world.weight_pct() != 0.0 {
+            return fail(
+                "all_traffic_on_stable_after_rollback",
+                format!("{}% of traffic on the new version after recovery", world.weight_pct()),
+            );
+        }
+        let Some(limits) = self.rolling else { return Ok(()) };
+        if phase != Phase::Deploying {
+            return Ok(());
+        }
+        let (mut live, mut serving, mut failed_on_their_own) = (0u32, 0u32, 0u32);
+        for inst in world.instances() {
+            live += u32::from(matches!(
+                inst.status,
+                InstanceStatus::Provisioning | InstanceStatus::Deploying | InstanceStatus::Running
+            ));
+            serving += u32::from(inst.is_routable());
+            failed_on_their_own += u32::from(
+                inst.status == InstanceStatus::Failed
+                    || (inst.status == InstanceStatus::Running && inst.health == HealthStatus::Unhealthy),
+            );
+        }
+        if live > limits.fleet + limits.max_surge {
+            return fail(
+                "rolling_within_max_surge",
+                format!(
+                    "{live} instances for a fleet of {} with max_surge {}",
+                    limits.fleet, limits.max_surge
+                ),
+            );
+        }
+        if serving + limits.max_unavailable + failed_on_their_own < limits.fleet {
+            return fail(
+                "rolling_within_max_unavailable",
+                format!(
+                    "{serving} instances serving for a fleet of {} with max_unavailable {} \
+                     ({failed_on_their_own} failed on their own)",
+                    limits.fleet, limits.max_unavailable
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// Checks every invariant after an event at `now`.
@@ -142,4 +235,44 @@ impl InvariantChecker {
         }
         Ok(())
     }
+}
+
+/// Checks that a run's summary agrees with itself: blast radius within
+/// exposure within all requests, a TTD exactly when a trigger fired, a TTR
+/// only after a TTD, availability a percentage.
+pub fn check_summary(s: &Summary) -> Result<(), Violation> {
+    let fail = |detail: String| {
+        Err(Violation {
+            invariant: "summary_consistent",
+            at: s.run_end,
+            detail,
+        })
+    };
+    let (blast, exposed, total) = (s.blast_radius_requests(), s.exposed_requests(), s.requests_total());
+    if blast > exposed || exposed > total {
+        return fail(format!(
+            "blast radius {blast} <= exposed {exposed} <= requests {total} does not hold"
+        ));
+    }
+    if s.failed_requests() > total {
+        return fail(format!("{} failed of {total} requests", s.failed_requests()));
+    }
+    if s.rollback_performed != s.triggered_at.is_some() || s.rollback_performed != s.trigger.is_some() {
+        return fail(format!(
+            "rollback_performed {} but triggered_at {:?}, trigger {:?}",
+            s.rollback_performed, s.triggered_at, s.trigger
+        ));
+    }
+    if s.ttd().is_some() != s.triggered_at.is_some() {
+        return fail(format!("ttd {:?} but triggered_at {:?}", s.ttd(), s.triggered_at));
+    }
+    if s.ttr().is_some() && s.ttd().is_none() {
+        return fail(format!("ttr {:?} without a ttd", s.ttr()));
+    }
+    if let Some(a) = s.availability_pct() {
+        if !(0.0..=100.0).contains(&a) {
+            return fail(format!("availability {a}%"));
+        }
+    }
+    Ok(())
 }

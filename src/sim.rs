@@ -185,7 +185,9 @@ pub fn run_with(
         lp.queue.schedule(SimTime::ZERO, lanes::SAMPLE, Event::Sample);
     }
     lp.queue.schedule(max_end, lanes::END, Event::End);
-    let mut checker = opts.check_invariants.then(InvariantChecker::new);
+    let mut checker = opts
+        .check_invariants
+        .then(|| InvariantChecker::for_scenario(scenario));
 
     let mut run_end = max_end;
     while let Some((now, event)) = lp.queue.pop() {
@@ -236,7 +238,11 @@ pub fn run_with(
             }
         }
         if let Some(checker) = checker.as_mut() {
+            if lp.recorder.recovered_at.is_some() {
+                checker.recovered();
+            }
             checker.check(now, &lp.world)?;
+            checker.check_phase(now, lp.phase, &lp.world)?;
         }
     }
 
@@ -263,6 +269,9 @@ pub fn run_with(
         run_end,
     }
     .build(&lp.recorder, &lp.world);
+    if opts.check_invariants {
+        crate::invariants::check_summary(&summary)?;
+    }
     Ok(RunResult {
         summary,
         events: lp.recorder.events,
