@@ -59,6 +59,9 @@ enum Command {
     /// Merge the output folders of a sweep's shards into one, byte-identical
     /// to the unsharded sweep's.
     Merge(sweep_cli::MergeArgs),
+    /// Run one random scenario and fault mix per seed with every invariant
+    /// checked; report any seed that breaks one, with its scenario file.
+    Swarm(sweep_cli::SwarmArgs),
     /// Check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Sweep(args) => sweep_cli::sweep(args),
         Command::Merge(args) => sweep_cli::merge(args),
+        Command::Swarm(args) => sweep_cli::swarm(args),
         Command::Run {
             scenario,
             seed,

@@ -185,9 +185,7 @@ pub fn run_with(
         lp.queue.schedule(SimTime::ZERO, lanes::SAMPLE, Event::Sample);
     }
     lp.queue.schedule(max_end, lanes::END, Event::End);
-    let mut checker = opts
-        .check_invariants
-        .then(|| InvariantChecker::for_scenario(scenario));
+    let mut checker = opts.check_invariants.then(|| InvariantChecker::for_scenario(scenario));
 
     let mut run_end = max_end;
     while let Some((now, event)) = lp.queue.pop() {

@@ -63,6 +63,92 @@ pub struct MergeArgs {
     quiet: bool,
 }
 
+/// `deploysim swarm` flags.
+#[derive(Args)]
+pub struct SwarmArgs {
+    /// How many seeds to run.
+    #[arg(long, default_value_t = 1000)]
+    seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 0)]
+    first: u64,
+    /// Worker threads (default: all cores); the report does not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Folder for the scenario files of failing seeds (default: reports/swarm/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar and no closing line; failures only.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Most seeds in one swarm run.
+const MAX_SWARM_SEEDS: u64 = 100_000_000;
+
+/// Runs `deploysim swarm`.
+pub fn swarm(args: SwarmArgs) -> ExitCode {
+    use deploysim::experiment::swarm::run_swarm;
+    if args.seeds == 0 || args.seeds > MAX_SWARM_SEEDS {
+        return bad_input(&format!(
+            "--seeds {}: out of range\n  allowed: 1 to {MAX_SWARM_SEEDS}",
+            args.seeds
+        ));
+    }
+    if args.threads == Some(0) {
+        return bad_input("--threads 0: no thread would run a seed\n  allowed: a whole number from 1");
+    }
+    let dir = args.out.unwrap_or_else(|| Path::new("reports").join("swarm"));
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let started = std::time::Instant::now();
+    let bar = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let failures = run_swarm(args.first, args.seeds, threads, |done, total| {
+        if bar {
+            eprint!(
+                "{}",
+                progress_line(done, total, started.elapsed().as_secs_f64()).replace("trials", "seeds")
+            );
+        }
+    });
+    if bar {
+        eprintln!();
+    }
+    for f in &failures {
+        let path = dir.join(format!("swarm-{}.toml", f.seed));
+        let saved = deploysim::report::write_atomic(&path, f.scenario.as_bytes());
+        eprintln!("seed {}: {}", f.seed, f.problem);
+        match saved {
+            Ok(()) => eprintln!(
+                "  replay: deploysim run {} --check-invariants   (or: deploysim swarm --first {} --seeds 1)",
+                path.display(),
+                f.seed
+            ),
+            Err(e) => eprintln!(
+                "  (cannot write {}: {e}); replay: deploysim swarm --first {} --seeds 1",
+                path.display(),
+                f.seed
+            ),
+        }
+    }
+    if !args.quiet {
+        let secs = started.elapsed().as_secs_f64();
+        print_to_stdout(&format!(
+            "swarm: {} seeds ({}..{}) in {secs:.1} s, {} failed\n",
+            args.seeds,
+            args.first,
+            args.first.saturating_add(args.seeds - 1),
+            failures.len()
+        ));
+    }
+    if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_RUN_FAILED)
+    }
+}
+
 fn bad_input(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(EXIT_BAD_INPUT)

@@ -1,8 +1,9 @@
 //! Property tests: random valid scenarios of every strategy, with random
 //! fleets, traffic, criteria and triggers, run short with every invariant
 //! checked after every event (debug builds). No panic, no broken invariant,
-//! consistent summaries, and the same bytes twice. A failing case prints its
-//! scenario file, ready to become a regression test.
+//! consistent summaries, and the same bytes twice. A failing case is written
+//! out (shrunk) as a scenario file, ready to become a regression test in
+//! tests/regressions/.
 
 mod common;
 
@@ -197,23 +198,43 @@ proptest! {
 
     #[test]
     fn random_scenarios_keep_every_invariant_and_replay_exactly(text in scenario_text(), seed in 0u64..1000) {
-        // The generators only make valid scenarios: a rejection is a bug in
-        // the generator or the validator, and fails the case.
-        let parsed = deploysim::scenario::parse(std::path::Path::new("prop.toml"), &text, "prop");
-        prop_assert!(parsed.is_ok(), "{:?}\n--- scenario:\n{text}", parsed.err());
-        let scenario = parsed.unwrap();
-        let a = run(&scenario, seed, RunOptions::default());
-        prop_assert!(a.is_ok(), "{}\n--- scenario:\n{text}", a.unwrap_err());
-        let a = a.unwrap();
-        let m = &a.summary;
-        prop_assert!(m.blast_radius_requests() <= m.exposed_requests(), "{text}");
-        prop_assert!(m.exposed_requests() <= m.requests_total(), "{text}");
-        prop_assert_eq!(m.ttd().is_some(), m.rollback_performed, "{}", text);
-        if scenario.strategy.kind() != "none" {
-            prop_assert!(m.outcome.is_some(), "{text}");
+        // Each case is written out before it runs; a failing one is kept as
+        // a scenario file (seed included). Proptest shrinks a failure, and
+        // every smaller failing case overwrites the file, so what is left is
+        // the smallest: copy it into tests/regressions/ to keep it.
+        let file = format!("seed = {seed}\n{text}");
+        let result = std::panic::catch_unwind(|| check_case(&text, seed))
+            .unwrap_or_else(|_| Err(TestCaseError::fail("panicked")));
+        if let Err(e) = &result {
+            let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("proptest-failures");
+            let path = dir.join("smallest-failure.toml");
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(&path, format!("# {e}\n{file}"));
+            eprintln!("failing case written to {}", path.display());
         }
-        let b = run(&scenario, seed, RunOptions::default()).unwrap();
-        prop_assert_eq!(summary_csv(&a.summary), summary_csv(&b.summary));
-        prop_assert_eq!(events_csv(&a.events), events_csv(&b.events));
+        result?;
     }
+}
+
+/// One case: valid, no broken invariant, consistent summary, same bytes twice.
+fn check_case(text: &str, seed: u64) -> Result<(), TestCaseError> {
+    // The generators only make valid scenarios: a rejection is a bug in
+    // the generator or the validator, and fails the case.
+    let parsed = deploysim::scenario::parse(std::path::Path::new("prop.toml"), text, "prop");
+    prop_assert!(parsed.is_ok(), "{:?}\n--- scenario:\n{text}", parsed.err());
+    let scenario = parsed.unwrap();
+    let a = run(&scenario, seed, RunOptions::default());
+    prop_assert!(a.is_ok(), "{}\n--- scenario:\n{text}", a.unwrap_err());
+    let a = a.unwrap();
+    let m = &a.summary;
+    prop_assert!(m.blast_radius_requests() <= m.exposed_requests(), "{text}");
+    prop_assert!(m.exposed_requests() <= m.requests_total(), "{text}");
+    prop_assert_eq!(m.ttd().is_some(), m.rollback_performed, "{}", text);
+    if scenario.strategy.kind() != "none" {
+        prop_assert!(m.outcome.is_some(), "{text}");
+    }
+    let b = run(&scenario, seed, RunOptions::default()).unwrap();
+    prop_assert_eq!(summary_csv(&a.summary), summary_csv(&b.summary));
+    prop_assert_eq!(events_csv(&a.events), events_csv(&b.events));
+    Ok(())
 }

@@ -6,5 +6,6 @@ pub mod merge;
 pub mod report;
 pub mod runner;
 pub mod stats;
+pub mod swarm;
 pub mod sweep;
 pub mod tally;

@@ -306,6 +306,24 @@ impl ActiveFaults {
             .product()
     }
 
+    /// The highest factor on latency the faults can cause within a run of
+    /// `duration`: every latency regression at once, and a memory leak's
+    /// growth over the whole run.
+    pub fn max_latency_factor(&self, duration: crate::engine::SimDuration) -> f64 {
+        let hours = duration.as_secs_f64() / 3600.0;
+        self.specs
+            .iter()
+            .map(|s| match s.kind {
+                FaultKind::LatencyRegression { multiplier } => multiplier.max(1.0),
+                FaultKind::MemoryLeak {
+                    latency_growth_per_hour,
+                    ..
+                } => 1.0 + latency_growth_per_hour.max(0.0) * hours,
+                _ => 1.0,
+            })
+            .product()
+    }
+
     /// The probability that a scrape is lost.
     pub fn scrape_drop_prob(&self) -> f64 {
         let mut ok = 1.0;

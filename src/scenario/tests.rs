@@ -502,3 +502,45 @@ fn sizes_that_would_exhaust_the_machine_are_rejected() {
         .iter()
         .any(|e| e.field.path == "metrics.scrape_interval" && e.field.problem.contains("not shorter than")));
 }
+
+#[test]
+fn request_mode_limits_count_fault_spikes_and_slowdowns_and_blame_the_rate_field() {
+    // 20,000 requests/s for 4 h is 2.9e8 requests: under the 5e8 limit,
+    // but a 2x traffic-spike fault takes it over.
+    let base = with("rate_rps = 10", "rate_rps = 20000");
+    assert!(parse_text(&base).is_ok());
+    let e = one_error(&format!(
+        "{base}[[faults]]\nkind = \"traffic_spike\"\nmultiplier = 2\nat = \"1m\"\nduration = \"1m\"\n"
+    ));
+    assert_eq!(e.field.path, "traffic.rate_rps");
+    assert!(e.field.problem.contains("traffic-spike faults: x2"), "{e}");
+    // A diurnal shape's rate is its peak.
+    let e = one_error(&with(
+        "rate_rps = 10",
+        "shape = \"diurnal\"\npeak_rps = 50000\ntrough_rps = 10",
+    ));
+    assert_eq!(e.field.path, "traffic.peak_rps");
+    // In flight: 5,000 requests/s at 5 s is 25,000; a 1,000x latency
+    // regression makes it 2.5e7, over the 1e7 limit.
+    let slow = with(
+        "rate_rps = 10",
+        "rate_rps = 5000\n[stable]\nlatency = { median = \"5s\", sigma = 0 }",
+    );
+    let slow = slow.replace("[simulation]", "");
+    assert!(parse_text(&format!("{slow}[simulation]\nmax_duration = \"10m\"\n")).is_ok());
+    let e = one_error(&format!(
+        "{slow}[simulation]\nmax_duration = \"10m\"\n[[faults]]\nkind = \"latency_regression\"\nmultiplier = 1000\nat = \"1m\"\nduration = \"1m\"\n"
+    ));
+    assert!(e.field.problem.contains("in flight"), "{e}");
+    // An overloaded [capacity] queues up to rate x queue_timeout:
+    // 20,000 requests/s at 1 s on 4 servers, with a 1,000 s timeout.
+    let busy = with(
+        "rate_rps = 10",
+        "rate_rps = 20000\n[stable]\nlatency = { median = \"1s\", sigma = 0 }",
+    );
+    assert!(parse_text(&busy).is_ok());
+    let e = one_error(&format!(
+        "{busy}[capacity]\nconcurrency = 1\nqueue_timeout = \"1000s\"\n"
+    ));
+    assert!(e.field.problem.contains("in flight or queued"), "{e}");
+}

@@ -595,13 +595,30 @@ pub fn validate(
     }
     let faults =
         super::validate_faults::validate_faults(&mut c, raw.faults.as_ref(), capacity.is_some(), sessions.is_some());
+    // The request-mode limits use the highest rate the shape and the
+    // traffic-spike faults can reach together, and blame the field that
+    // sets the shape's rate.
+    let fault_set = crate::model::faults::ActiveFaults::new(faults.clone());
+    let spike_factor = fault_set.max_rate_factor();
+    let peak_rps = rate_rps * spike_factor;
+    let rate_field = match traffic.shape.base {
+        crate::model::traffic::BaseShape::Constant(_) => "traffic.rate_rps",
+        crate::model::traffic::BaseShape::Diurnal { .. } => "traffic.peak_rps",
+        crate::model::traffic::BaseShape::Replay(_) => "traffic.replay_file",
+    };
+    let with_spikes = if spike_factor > 1.0 {
+        format!(" (with traffic-spike faults: x{})", show(spike_factor))
+    } else {
+        String::new()
+    };
     if fidelity == Fidelity::Request
-        && rate_rps * simulation.max_duration.as_secs_f64() > limits::MAX_REQUEST_MODE_REQUESTS
+        && peak_rps * simulation.max_duration.as_secs_f64() > limits::MAX_REQUEST_MODE_REQUESTS
     {
         c.fail(
-            "traffic.rate_rps",
+            rate_field,
             format!(
-                "{rate_rps} requests/s for {} is more than {:.0e} simulated requests in request mode",
+                "{} requests/s{with_spikes} for {} is more than {:.0e} simulated requests in request mode",
+                show(peak_rps),
                 simulation.max_duration,
                 limits::MAX_REQUEST_MODE_REQUESTS
             ),
@@ -804,14 +821,28 @@ pub fn validate(
         );
     }
     if fidelity == Fidelity::Request {
-        let slowest = stable.latency.mean().max(release.new.latency.mean());
-        let in_flight = rate_rps * slowest;
+        // The slowest a request can be: the slower version under every
+        // latency fault at once, plus, when [capacity] is overloaded at that
+        // rate, a full queue wait (queues then grow to rate x timeout).
+        let service = stable.latency.mean().max(release.new.latency.mean())
+            * fault_set.max_latency_factor(simulation.max_duration);
+        let queue_wait = capacity.as_ref().map_or(0.0, |cap| {
+            let servers = f64::from(instances) * f64::from(cap.concurrency);
+            if peak_rps * service >= servers {
+                cap.queue_timeout.as_secs_f64()
+            } else {
+                0.0
+            }
+        });
+        let slowest = service + queue_wait;
+        let in_flight = peak_rps * slowest;
         if in_flight > limits::MAX_IN_FLIGHT {
             c.fail(
-                "traffic.rate_rps",
+                rate_field,
                 format!(
-                    "{} requests/s at a mean latency of {slowest:.3} s keeps {in_flight:.2e} requests in flight",
-                    show(rate_rps)
+                    "{} requests/s{with_spikes} at a mean latency of up to {slowest:.3} s keeps {in_flight:.2e} \
+                     requests in flight or queued",
+                    show(peak_rps)
                 ),
                 format!(
                     "at most {:.0e} in flight in request mode: a lower rate or latency, or fidelity = \"aggregate\"",
