@@ -544,3 +544,22 @@ fn request_mode_limits_count_fault_spikes_and_slowdowns_and_blame_the_rate_field
     ));
     assert!(e.field.problem.contains("in flight or queued"), "{e}");
 }
+
+#[test]
+fn sessions_have_limits() {
+    // 10,000 requests/s in 2-request sessions for 4 h opens 7.2e7 sessions.
+    let many = with(
+        "rate_rps = 10",
+        "rate_rps = 10000\n[sessions]\nmean_requests = 2\nmean_duration = \"10s\"",
+    );
+    let e = one_error(&many);
+    assert_eq!(e.field.path, "sessions.mean_requests");
+    assert!(e.field.problem.contains("sessions over"), "{e}");
+    // 1,000 requests/s in 1-request sessions lasting a day: 8.6e7 open.
+    let long = with(
+        "rate_rps = 10",
+        "rate_rps = 1000\n[sessions]\nmean_requests = 1\nmean_duration = \"1d\"\n[simulation]\nmax_duration = \"1h\"",
+    );
+    let e = one_error(&long);
+    assert_eq!(e.field.path, "sessions.mean_duration");
+}

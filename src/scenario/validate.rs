@@ -36,6 +36,10 @@ pub mod limits {
     pub const MAX_IN_FLIGHT: f64 = 10_000_000.0;
     /// Largest scenario file, bytes.
     pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+    /// Most sessions opened in one run (each is remembered for users harmed).
+    pub const MAX_SESSIONS: f64 = 10_000_000.0;
+    /// Most sessions open at once.
+    pub const MAX_LIVE_SESSIONS: f64 = 1_000_000.0;
 }
 
 /// The Prometheus client default bucket bounds, 5 ms to 10 s.
@@ -579,6 +583,37 @@ pub fn validate(
         ),
         affinity: s.affinity.unwrap_or(true),
     });
+    if let Some(spec) = &sessions {
+        // Every session opened is remembered (for users harmed), and live
+        // ones are scanned at each scrape: both must fit.
+        let per_s = rate_rps / spec.mean_requests;
+        let total = per_s * simulation.max_duration.as_secs_f64();
+        let live = per_s * spec.mean_duration.as_secs_f64();
+        if total > limits::MAX_SESSIONS {
+            c.fail(
+                "sessions.mean_requests",
+                format!(
+                    "{} requests/s in sessions of {} requests opens {total:.2e} sessions over {}",
+                    show(rate_rps),
+                    show(spec.mean_requests),
+                    simulation.max_duration
+                ),
+                format!(
+                    "at most {:.0e} sessions per run: longer sessions, a lower rate or a shorter run",
+                    limits::MAX_SESSIONS
+                ),
+            );
+        } else if live > limits::MAX_LIVE_SESSIONS {
+            c.fail(
+                "sessions.mean_duration",
+                format!("{live:.2e} sessions would be open at once"),
+                format!(
+                    "at most {:.0e} open sessions: shorter sessions or a lower rate",
+                    limits::MAX_LIVE_SESSIONS
+                ),
+            );
+        }
+    }
     if sessions.is_some() && fidelity == Fidelity::Aggregate {
         c.fail(
             "sessions",
