@@ -146,21 +146,25 @@ fn walk_table(table: &DeTable<'_>, at: usize, path: &mut String) {
             return;
         }
     }
-    // Tables opened by a `[header]` have spans that do not cover their keys;
-    // search inside them too.
+    // Tables opened by a `[header]` (and arrays of `[[header]]` tables) have
+    // spans that do not cover their keys; search inside them too.
     for (key, value) in table.iter() {
-        if let Some(inner) = value.get_ref().as_table() {
-            let mut sub = String::new();
-            walk_table(inner, at, &mut sub);
-            if !sub.is_empty() {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key.get_ref());
+        let mut sub = String::new();
+        match value.get_ref() {
+            DeValue::Table(inner) => walk_table(inner, at, &mut sub),
+            array @ DeValue::Array(_) => walk_value(array, at, &mut sub),
+            _ => continue,
+        }
+        if !sub.is_empty() {
+            if !path.is_empty() {
                 path.push('.');
-                path.push_str(&sub);
-                return;
             }
+            path.push_str(key.get_ref());
+            if !sub.starts_with('[') {
+                path.push('.');
+            }
+            path.push_str(&sub);
+            return;
         }
     }
 }
@@ -174,6 +178,18 @@ fn walk_value(value: &DeValue<'_>, at: usize, path: &mut String) {
                     path.push_str(&format!("[{i}]"));
                     walk_value(item.get_ref(), at, path);
                     return;
+                }
+            }
+            // Entries of an array of tables (`[[faults]]`) have spans that
+            // do not cover their keys, like `[header]` tables.
+            for (i, item) in items.iter().enumerate() {
+                if let Some(inner) = item.get_ref().as_table() {
+                    let mut sub = String::new();
+                    walk_table(inner, at, &mut sub);
+                    if !sub.is_empty() {
+                        path.push_str(&format!("[{i}].{sub}"));
+                        return;
+                    }
                 }
             }
         }
@@ -206,5 +222,13 @@ mod tests {
             doc.path_at(&(at..at + 3)),
             "strategy.success_criteria.max_error_rate_pct"
         );
+    }
+
+    #[test]
+    fn finds_paths_inside_arrays_of_tables() {
+        let doc_text = "name = 'x'\n[[faults]]\nkind = 'a'\n[[faults]]\nkind = 5\nat = '1m'\n";
+        let doc = SpannedDoc::parse(doc_text).unwrap();
+        let at = doc_text.find('5').unwrap();
+        assert_eq!(doc.path_at(&(at..at + 1)), "faults[1].kind");
     }
 }
