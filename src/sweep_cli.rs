@@ -86,6 +86,9 @@ pub struct SwarmArgs {
 /// Most seeds in one swarm run.
 const MAX_SWARM_SEEDS: u64 = 100_000_000;
 
+/// Most worker threads (more only costs memory and start-up time).
+const MAX_THREADS: usize = 1024;
+
 /// Runs `deploysim swarm`.
 pub fn swarm(args: SwarmArgs) -> ExitCode {
     use deploysim::experiment::swarm::run_swarm;
@@ -95,8 +98,20 @@ pub fn swarm(args: SwarmArgs) -> ExitCode {
             args.seeds
         ));
     }
-    if args.threads == Some(0) {
-        return bad_input("--threads 0: no thread would run a seed\n  allowed: a whole number from 1");
+    if let Some(t) = args.threads.filter(|&t| t == 0 || t > MAX_THREADS) {
+        return bad_input(&format!("--threads {t}: out of range\n  allowed: 1 to {MAX_THREADS}"));
+    }
+    // Seeds are written into scenario files, whose seeds are at most
+    // i64::MAX.
+    let last = args.first.checked_add(args.seeds - 1).filter(|&l| l <= i64::MAX as u64);
+    if last.is_none() {
+        return bad_input(&format!(
+            "--first {} --seeds {}: the seeds would pass {}\n  allowed: first + seeds - 1 <= {}",
+            args.first,
+            args.seeds,
+            i64::MAX,
+            i64::MAX
+        ));
     }
     let dir = args.out.unwrap_or_else(|| Path::new("reports").join("swarm"));
     let threads = args
@@ -188,8 +203,8 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     if args.trials == Some(0) {
         return bad_input("--trials 0: a sweep needs trials\n  allowed: a whole number from 1");
     }
-    if args.threads == Some(0) {
-        return bad_input("--threads 0: no thread would run a trial\n  allowed: a whole number from 1");
+    if let Some(t) = args.threads.filter(|&t| t == 0 || t > MAX_THREADS) {
+        return bad_input(&format!("--threads {t}: out of range\n  allowed: 1 to {MAX_THREADS}"));
     }
     let shard = match args.shard.as_deref().map(Shard::parse).transpose() {
         Ok(s) => s.unwrap_or(Shard::WHOLE),
@@ -265,13 +280,14 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     }
     if report.interrupted {
         eprintln!(
-            "interrupted: {} of {} trials kept in {}\n  finish with: deploysim sweep {sweep_file} --out {} --resume{}{}",
+            "interrupted: {} of {} trials kept in {}\n  finish with: deploysim sweep {sweep_file} --out {} --resume{}{}{}",
             report.kept,
             report.rows,
             dir.join(PARTIAL).display(),
             dir.display(),
             args.trials.map(|t| format!(" --trials {t}")).unwrap_or_default(),
-            args.shard.map(|s| format!(" --shard {s}")).unwrap_or_default()
+            args.shard.map(|s| format!(" --shard {s}")).unwrap_or_default(),
+            args.cell.map(|c| format!(" --cell {c}")).unwrap_or_default()
         );
         return ExitCode::from(EXIT_INTERRUPTED);
     }

@@ -260,3 +260,80 @@ fn ctrl_c_stops_a_sweep_and_keeps_its_completed_trials() {
     assert!(after.starts_with(&kept_text));
     assert_eq!(after.lines().count() - 1, more as usize);
 }
+
+#[test]
+fn resume_and_merge_reject_files_that_are_not_what_deploysim_wrote() {
+    let dir = common::temp_dir("sweep-tamper");
+    let path = sweep_file(&dir, "[\"bad\", \"good\"]");
+    let whole = dir.join("whole");
+    assert!(sweep_with(&path, &whole, &[]).status.success());
+    // A partial file that lost even its header (a crash before it reached
+    // the disk) starts again, and the result is still the same bytes.
+    let cut = dir.join("cut");
+    assert_eq!(sweep_with(&path, &cut, &["--stop-after", "5"]).status.code(), Some(130));
+    std::fs::write(cut.join("trials.csv.partial"), "").unwrap();
+    assert!(sweep_with(&path, &cut, &["--resume"]).status.success());
+    for f in SAME_FILES {
+        assert!(
+            std::fs::read(whole.join(f)).unwrap() == std::fs::read(cut.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A complete folder whose rows were edited is not trusted on --resume.
+    let text = std::fs::read_to_string(cut.join("trials.csv")).unwrap();
+    let fewer: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i != 3)
+        .map(|(_, l)| l)
+        .collect();
+    std::fs::write(cut.join("trials.csv"), fewer.join("\n") + "\n").unwrap();
+    let r = sweep_with(&path, &cut, &["--resume"]);
+    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+    // Shards whose rows were swapped or copied are refused, naming the file.
+    let (s1, s2) = (dir.join("s1"), dir.join("s2"));
+    assert!(sweep_with(&path, &s1, &["--shard", "1/2"]).status.success());
+    assert!(sweep_with(&path, &s2, &["--shard", "2/2"]).status.success());
+    let merge = |out: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_deploysim"))
+            .args(["merge", "--quiet", "--out", out.to_str().unwrap()])
+            .args([&s1, &s2])
+            .output()
+            .unwrap()
+    };
+    let r = merge(&s1);
+    assert_eq!(r.status.code(), Some(2), "--out is a shard");
+    std::fs::copy(s2.join("trials.csv"), s1.join("trials.csv")).unwrap();
+    let r = merge(&dir.join("merged"));
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("s1/trials.csv") && err.contains("is not trial"), "{err}");
+}
+
+#[test]
+fn sweep_and_swarm_flags_out_of_range_are_input_errors() {
+    let dir = common::temp_dir("sweep-flags");
+    let path = sweep_file(&dir, "[\"bad\", \"bad\"]");
+    let r = sweep_with(&path, &dir.join("o"), &[]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("listed twice"));
+    let path = sweep_file(&dir, "[\"bad\"]");
+    for args in [
+        ["--threads", "5000"],
+        ["--trials", "1000001"],
+        ["--shard", "4/3"],
+        ["--cell", "3"],
+    ] {
+        let r = sweep_with(&path, &dir.join("o"), &args);
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&r.stderr).contains(args[0]),
+            "{args:?} names the flag"
+        );
+    }
+    let r = Command::new(env!("CARGO_BIN_EXE_deploysim"))
+        .args(["swarm", "--first", "18446744073709551610", "--seeds", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+}

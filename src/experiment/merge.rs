@@ -91,6 +91,19 @@ pub fn check_shards(dirs: &[PathBuf]) -> Result<Vec<(Manifest, PathBuf)>, MergeE
 /// and `manifest.toml`. Returns the tally (for charts) and the manifest.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeError> {
     let shards = check_shards(dirs)?;
+    if let Ok(out_real) = out.canonicalize() {
+        if let Some((_, dir)) = shards
+            .iter()
+            .find(|(_, d)| d.canonicalize().is_ok_and(|d| d == out_real))
+        {
+            return Err(MergeError::Shards(format!(
+                "--out {} is the shard folder {}: the merge would overwrite its input\n  \
+                 allowed: a folder that is not one of the shards",
+                out.display(),
+                dir.display()
+            )));
+        }
+    }
     std::fs::create_dir_all(out)?;
     let mut readers = Vec::new();
     for (m, dir) in &shards {
@@ -112,23 +125,70 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeErr
         readers.push((r.into_records(), m.rows, path));
     }
     let total: u64 = shards.iter().map(|(m, _)| m.rows).sum();
+    let per_cell = shards[0].0.trials_per_cell.max(1);
     let mut tally = Tally::new();
-    super::runner::write_stream(&out.join("trials.csv"), |w: &mut dyn Write| {
+    // A shard that does not hold what its manifest says is bad input:
+    // reported as InvalidData through the writer, then as MergeError::Shards.
+    let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidData, msg);
+    let written = super::runner::write_stream(&out.join("trials.csv"), |w: &mut dyn Write| {
         let mut writer = csv::Writer::from_writer(w);
         writer.write_record(trial_header()).map_err(std::io::Error::other)?;
-        let n = readers.len();
+        let n = readers.len() as u64;
+        let mut cell_keys: Vec<String> = Vec::new();
         for i in 0..total {
-            let (records, _, path) = &mut readers[(i % n as u64) as usize];
+            let (records, _, path) = &mut readers[(i % n) as usize];
+            let row_in_file = i / n + 1;
             let record = records
                 .next()
-                .ok_or_else(|| std::io::Error::other(format!("{}: ends early", path.display())))?
-                .map_err(std::io::Error::other)?;
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{}: ends at row {}; its manifest says more",
+                        path.display(),
+                        row_in_file - 1
+                    ))
+                })?
+                .map_err(|e| invalid(format!("{}: row {row_in_file}: {e}", path.display())))?;
             let row: Vec<String> = record.iter().map(str::to_string).collect();
+            // Trial numbers run 0..trials in every cell, and a cell's rows
+            // share its keys while the next cell's differ.
+            let trial = i % per_cell;
+            let keys = row.get(..4).map(<[String]>::to_vec).unwrap_or_default();
+            let fits = row.len() == trial_header().len()
+                && row[4] == trial.to_string()
+                && if trial == 0 {
+                    keys != cell_keys
+                } else {
+                    keys == cell_keys
+                };
+            if !fits {
+                return Err(invalid(format!(
+                    "{}: row {row_in_file} is not trial {trial} of cell {} of the sweep",
+                    path.display(),
+                    i / per_cell + 1
+                )));
+            }
+            cell_keys = keys;
             writer.write_record(&row).map_err(std::io::Error::other)?;
             tally.add(&row);
         }
+        for (records, rows, path) in &mut readers {
+            if records.next().is_some() {
+                return Err(invalid(format!(
+                    "{}: holds more rows than the {rows} its manifest says",
+                    path.display()
+                )));
+            }
+        }
         writer.flush()
-    })?;
+    });
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(MergeError::Shards(format!(
+                "{e}\n  allowed: the shards' files as deploysim wrote them"
+            )))
+        }
+        other => other?,
+    }
     tally.finish();
     crate::report::write_atomic(&out.join("summary.csv"), &tally.summary_csv())?;
     let (first, _) = &shards[0];

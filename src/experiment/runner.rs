@@ -168,51 +168,95 @@ fn expected_keys(sweep: &Sweep, job: u64) -> Vec<String> {
     keys
 }
 
-/// Reads the rows kept in `partial`: a prefix of complete lines whose keys
-/// match the jobs in order. Returns them and the byte length they fill.
-fn kept_rows(
-    partial: &Path,
+/// The byte length of `path` up to and including its last newline: a hard
+/// kill can tear the last line, and only whole lines count.
+fn whole_lines_len(file: &mut std::fs::File) -> std::io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut end = file.metadata()?.len();
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let n = (end - start) as usize;
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk[..n])?;
+        if let Some(i) = chunk[..n].iter().rposition(|&b| b == b'\n') {
+            file.seek(SeekFrom::Start(0))?;
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(0)
+}
+
+/// What reading a rows file found.
+struct RowsRead {
+    /// Rows that match the jobs in order.
+    count: u64,
+    /// Byte length of the header and those rows.
+    end: u64,
+    /// Whether the file held the header line.
+    header: bool,
+}
+
+/// Reads a `trials.csv` (or its `.partial`) row by row, streaming each row
+/// that matches the next job to `on_row`. Leniently (a partial file), it
+/// stops at the first row that does not match; strictly (a complete file),
+/// such a row, or a count other than `rows`, is an error.
+fn read_rows(
+    path: &Path,
     sweep: &Sweep,
     jobs: &dyn Fn(u64) -> u64,
     rows: u64,
-) -> Result<(Vec<Vec<String>>, u64), SweepRunError> {
-    let bytes = std::fs::read(partial).map_err(|e| {
-        SweepRunError::Resume(format!(
-            "--resume: cannot read {}: {e}\n  allowed: --resume in a folder where this sweep was interrupted",
-            partial.display()
-        ))
-    })?;
-    // A hard kill can tear the last line; only whole lines count.
-    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    strict: bool,
+    on_row: &mut dyn FnMut(&[String]),
+) -> Result<RowsRead, SweepRunError> {
+    let allowed =
+        "\n  allowed: --resume in the folder of an interrupted run of this sweep, its files as deploysim wrote them";
+    let bad = |what: String| SweepRunError::Resume(format!("--resume: {}: {what}{allowed}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let whole = whole_lines_len(&mut file).map_err(|e| bad(format!("cannot read: {e}")))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
-        .from_reader(&bytes[..whole]);
+        .from_reader(std::io::BufReader::new(std::io::Read::take(file, whole)));
     let header = trial_header();
-    let mut kept = Vec::new();
-    let mut end = 0u64;
+    let mut found = RowsRead {
+        count: 0,
+        end: 0,
+        header: false,
+    };
     let mut record = csv::StringRecord::new();
-    for i in 0.. {
-        if !matches!(reader.read_record(&mut record), Ok(true)) {
-            break;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) if strict => return Err(bad(format!("unreadable row: {e}"))),
+            Err(_) => break,
         }
         let fields: Vec<String> = record.iter().map(str::to_string).collect();
-        if i == 0 {
+        if !found.header {
             if fields != header {
-                return Err(SweepRunError::Resume(format!(
-                    "--resume: {} does not start with the trials.csv header",
-                    partial.display()
-                )));
+                return Err(bad("does not start with the trials.csv header".into()));
             }
+            found.header = true;
         } else {
-            let n = kept.len() as u64;
-            if fields.len() != header.len() || n >= rows || fields[..5] != expected_keys(sweep, jobs(n))[..] {
+            let n = found.count;
+            let fits = fields.len() == header.len() && n < rows && fields[..5] == expected_keys(sweep, jobs(n))[..];
+            if !fits {
+                if strict {
+                    return Err(bad(format!("row {} is not trial {} of this sweep", n + 1, n)));
+                }
                 break;
             }
-            kept.push(fields);
+            on_row(&fields);
+            found.count += 1;
         }
-        end = reader.position().byte();
+        found.end = reader.position().byte();
     }
-    Ok((kept, end.min(whole as u64)))
+    if strict && found.count != rows {
+        return Err(bad(format!("holds {} rows; this sweep has {rows}", found.count)));
+    }
+    Ok(found)
 }
 
 /// Runs the sweep into `out`: `trials.csv` (under `trials.csv.partial`
@@ -248,29 +292,43 @@ pub fn run_sweep(
         };
         if found != same {
             return Err(SweepRunError::Resume(format!(
-                "--resume: {} holds a different sweep, shard or trial count (fingerprint {}, shard {}/{}; \
-                 this run is {}, shard {}/{})\n  allowed: the same sweep file, --trials, --cell and --shard \
-                 as the interrupted run",
+                "--resume: {} holds another run (sweep {}, fingerprint {}, {} trials per cell, cell {}, shard {}/{}); \
+                 this one is sweep {}, fingerprint {}, {} trials per cell, cell {}, shard {}/{}\n  \
+                 allowed: the same sweep file, --trials, --cell and --shard as the interrupted run",
                 out.display(),
+                found.sweep,
                 found.fingerprint,
+                found.trials_per_cell,
+                found.cell.map_or("all".to_string(), |c| c.to_string()),
                 found.shard,
                 found.shards,
+                manifest.sweep,
                 manifest.fingerprint,
+                manifest.trials_per_cell,
+                manifest.cell.map_or("all".to_string(), |c| c.to_string()),
                 manifest.shard,
                 manifest.shards
             )));
         }
-        if found.complete {
-            // Nothing left to run: rebuild the summary from the rows.
-            let kept = read_complete(&out.join("trials.csv"), tally.as_mut())?;
+        // Complete, or renamed but stopped before its summary was written:
+        // rebuild everything from the rows, checked one by one.
+        let partial_gone = !partial.exists() && out.join("trials.csv").exists();
+        if found.complete || partial_gone {
+            let mut feed = |r: &[String]| {
+                if let Some(t) = tally.as_mut() {
+                    t.add(r);
+                }
+            };
+            let read = read_rows(&out.join("trials.csv"), sweep, &job, rows, true, &mut feed)?;
             manifest.complete = true;
             if let Some(t) = tally.as_mut() {
                 t.finish();
                 crate::report::write_atomic(&out.join("summary.csv"), &t.summary_csv())?;
             }
+            manifest.write(out)?;
             return Ok(SweepReport {
                 ran: 0,
-                kept,
+                kept: read.count,
                 rows,
                 interrupted: false,
                 violation: None,
@@ -278,23 +336,41 @@ pub fn run_sweep(
                 manifest,
             });
         }
-        let (kept, end) = kept_rows(&partial, sweep, &job, rows)?;
+        let mut feed = |r: &[String]| {
+            if let Some(t) = tally.as_mut() {
+                t.add(r);
+            }
+        };
+        let read = read_rows(&partial, sweep, &job, rows, false, &mut feed)?;
         let file = std::fs::OpenOptions::new().write(true).open(&partial)?;
-        file.set_len(end)?;
-        if let Some(t) = tally.as_mut() {
-            kept.iter().for_each(|r| t.add(r));
+        if read.header {
+            file.set_len(read.end)?;
+        } else {
+            // Not even the header survived (a crash before it reached the
+            // disk): start the file again.
+            file.set_len(0)?;
+            let mut w = csv::Writer::from_writer(&file);
+            w.write_record(trial_header()).map_err(std::io::Error::other)?;
+            w.flush()?;
         }
-        kept.len() as u64
+        file.sync_all()?;
+        read.count
     } else {
-        for stale in ["trials.csv", "summary.csv"] {
+        for stale in ["trials.csv", "summary.csv", "report.html"] {
             match std::fs::remove_file(out.join(stale)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
                 _ => {}
             }
         }
-        let mut w = csv::Writer::from_writer(std::fs::File::create(&partial)?);
+        match std::fs::remove_dir_all(out.join("charts")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        let file = std::fs::File::create(&partial)?;
+        let mut w = csv::Writer::from_writer(&file);
         w.write_record(trial_header()).map_err(std::io::Error::other)?;
         w.flush()?;
+        file.sync_all()?;
         0
     };
     manifest.write(out)?;
@@ -372,6 +448,8 @@ pub fn run_sweep(
             }
         }
         writer.flush()?;
+        // On disk before the next batch: what an interrupt or a crash keeps.
+        writer.get_ref().get_ref().sync_data()?;
         progress(done, rows);
     }
     let file = writer

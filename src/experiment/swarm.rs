@@ -292,9 +292,10 @@ pub fn run_swarm(first: u64, count: u64, threads: usize, mut progress: impl FnMu
     };
     let mut failures = Vec::new();
     let mut done = 0;
+    // Callers keep first + count within u64 (the CLI within i64).
     let end = first.saturating_add(count);
     for start in (first..end).step_by(64) {
-        let seeds: Vec<u64> = (start..end.min(start + 64)).collect();
+        let seeds: Vec<u64> = (start..end.min(start.saturating_add(64))).collect();
         let batch: Vec<Option<SwarmFailure>> = pool.install(|| seeds.par_iter().map(|&s| check_seed(s)).collect());
         failures.extend(batch.into_iter().flatten());
         done += seeds.len() as u64;

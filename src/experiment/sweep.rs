@@ -57,7 +57,8 @@ impl ReleaseMix {
         match self {
             ReleaseMix::Good => "good".into(),
             ReleaseMix::Bad => "bad".into(),
-            ReleaseMix::Mix(share) => format!("mix-{}pct-bad", share * 100.0),
+            // Rounded so 7% reads `mix-7pct-bad`, not 7.000000000000001.
+            ReleaseMix::Mix(share) => format!("mix-{}pct-bad", (share * 100.0 * 1e6).round() / 1e6),
         }
     }
 
@@ -143,10 +144,35 @@ fn cell_error(file: &Path, what: &str, errors: Vec<ScenarioError>) -> SweepError
     SweepError(msg)
 }
 
+/// Reads a file of at most the scenario size limit, as UTF-8; a folder,
+/// a device or an oversized file is an error, not an attempt.
+fn read_limited(path: &Path) -> Result<String, String> {
+    let limit = scenario::validate::limits::MAX_FILE_BYTES;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if !meta.is_file() {
+        return Err("is not a regular file".into());
+    }
+    if meta.len() > limit {
+        return Err(format!("is {} bytes; at most {limit} (10 MiB) are read", meta.len()));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?,
+            limit + 1,
+        ),
+        &mut text,
+    )
+    .map_err(|e| format!("cannot read the file: {e}"))?;
+    if text.len() as u64 > limit {
+        return Err(format!("is over {limit} bytes (10 MiB)"));
+    }
+    Ok(text)
+}
+
 /// Reads and validates a sweep file; `trials` overrides its trial count.
 pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| SweepError(format!("{}: cannot read the file: {e}", path.display())))?;
+    let text = read_limited(path).map_err(|e| SweepError(format!("{}: {e}", path.display())))?;
     let raw: RawSweep = toml::from_str(&text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let err = ScenarioError::at(
@@ -171,11 +197,11 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         )
     })?;
     let base_path: PathBuf = path.parent().unwrap_or(Path::new(".")).join(&base_rel);
-    let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+    let base_text = read_limited(&base_path).map_err(|e| {
         fail(
             "scenario",
-            format!("cannot read {}: {e}", base_path.display()),
-            "a readable scenario file",
+            format!("{}: {e}", base_path.display()),
+            "a readable scenario file of at most 10 MiB",
         )
     })?;
     let base: toml::Table = toml::from_str(&base_text).map_err(|e| {
@@ -203,6 +229,7 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         Some(s) if s >= 0 => s as u64,
         Some(s) => return Err(fail("seed", format!("{s} is negative"), "a whole number from 0")),
     };
+    let override_trials = trials;
     let trials = match (trials, raw.trials) {
         (Some(t), _) => t,
         (None, None) => 100,
@@ -210,11 +237,12 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         (None, Some(t)) => return Err(fail("trials", format!("{t} is out of range"), "a whole number from 1")),
     };
     if trials == 0 || trials > MAX_TRIALS {
-        return Err(fail(
-            "trials",
-            format!("{trials} is out of range"),
-            "from 1 to 1,000,000 trials per cell",
-        ));
+        let problem = format!("{trials} is out of range");
+        let allowed = "from 1 to 1,000,000 trials per cell";
+        return Err(match override_trials {
+            Some(_) => SweepError(format!("--trials {problem}\n  allowed: {allowed}")),
+            None => fail("trials", problem, allowed),
+        });
     }
     let axis = |list: Option<Vec<RawVariant>>, key: &str| -> Result<Vec<(String, Option<toml::Value>)>, SweepError> {
         let Some(list) = list else {
@@ -231,6 +259,13 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             .enumerate()
             .map(|(i, v)| {
                 let name = v.name.unwrap_or_else(|| format!("{key}{i}"));
+                if name.trim().is_empty() {
+                    return Err(fail(
+                        &format!("{key}[{i}].name"),
+                        "is empty".into(),
+                        "a name (it is the cell's key in trials.csv)",
+                    ));
+                }
                 let value = match key {
                     "strategies" => v.strategy.map(toml::Value::Table),
                     "triggers" => v.rollback.map(toml::Value::Table),
@@ -295,6 +330,22 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             )),
         })
         .collect::<Result<_, _>>()?;
+    if releases.is_empty() {
+        return Err(fail(
+            "releases",
+            "is empty".into(),
+            "at least one of \"good\", \"bad\", \"mix\", or no such key for both good and bad",
+        ));
+    }
+    for (i, r) in releases.iter().enumerate() {
+        if releases[..i].contains(r) {
+            return Err(fail(
+                "releases",
+                format!("\"{}\" is listed twice", r.label()),
+                "each release once (they are the cells' keys)",
+            ));
+        }
+    }
     let base_is_bad = base
         .get("release")
         .and_then(|r| r.get("quality"))
