@@ -23,18 +23,7 @@ fn sweep_file(dir: &std::path::Path, releases: &str) -> std::path::PathBuf {
 }
 
 fn sweep(path: &std::path::Path, out: &std::path::Path, threads: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_deploysim"))
-        .args([
-            "sweep",
-            path.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--threads",
-            threads,
-            "--quiet",
-        ])
-        .output()
-        .unwrap()
+    sweep_with(path, out, &["--threads", threads])
 }
 
 #[test]

@@ -471,6 +471,19 @@ fn lighten_channel(c: u8) -> u8 {
     (f64::from(c) + (255.0 - f64::from(c)) * 0.45).round().clamp(0.0, 255.0) as u8
 }
 
+/// Legend entries for point series: group i in colour i with marker i.
+fn marker_legend(groups: &[&str]) -> Vec<LegendEntry> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| LegendEntry {
+            label: g.to_string(),
+            colour: palette(i),
+            swatch: Swatch::Marker(variant(i)),
+        })
+        .collect()
+}
+
 /// Distinct names in order of first appearance; a name's position is its
 /// colour index, so colours follow the input, not a hash.
 fn first_appearance<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
@@ -885,16 +898,7 @@ impl Plot for BlastPlot<'_> {
                 draw_point_label(&chart, (point.ttd_p50_s, point.blast_p50), &point.label)?;
             }
         }
-        let entries: Vec<LegendEntry> = strategies
-            .iter()
-            .enumerate()
-            .map(|(i, s)| LegendEntry {
-                label: s.to_string(),
-                colour: palette(i),
-                swatch: Swatch::Marker(variant(i)),
-            })
-            .collect();
-        draw_legend(&legend_area, &entries)
+        draw_legend(&legend_area, &marker_legend(&strategies))
     }
 }
 
@@ -1018,16 +1022,7 @@ impl Plot for PowerPlot<'_> {
                 draw_point_label(&chart, (point.false_rollback_pct, point.power_pct), &point.label)?;
             }
         }
-        let entries: Vec<LegendEntry> = groups
-            .iter()
-            .enumerate()
-            .map(|(i, g)| LegendEntry {
-                label: g.to_string(),
-                colour: palette(i),
-                swatch: Swatch::Marker(variant(i)),
-            })
-            .collect();
-        draw_legend(&legend_area, &entries)
+        draw_legend(&legend_area, &marker_legend(&groups))
     }
 }
 
