@@ -320,12 +320,7 @@ pub fn run_sweep(
                 }
             };
             let read = read_rows(&out.join("trials.csv"), sweep, &job, rows, true, &mut feed)?;
-            manifest.complete = true;
-            if let Some(t) = tally.as_mut() {
-                t.finish();
-                crate::report::write_atomic(&out.join("summary.csv"), &t.summary_csv())?;
-            }
-            manifest.write(out)?;
+            complete_folder(out, tally.as_mut(), &mut manifest)?;
             return Ok(SweepReport {
                 ran: 0,
                 kept: read.count,
@@ -460,12 +455,7 @@ pub fn run_sweep(
     file.sync_all()?;
     if done == rows && violation.is_none() {
         std::fs::rename(&partial, out.join("trials.csv"))?;
-        if let Some(t) = tally.as_mut() {
-            t.finish();
-            crate::report::write_atomic(&out.join("summary.csv"), &t.summary_csv())?;
-        }
-        manifest.complete = true;
-        manifest.write(out)?;
+        complete_folder(out, tally.as_mut(), &mut manifest)?;
     }
     Ok(SweepReport {
         ran: done - kept,
@@ -478,19 +468,16 @@ pub fn run_sweep(
     })
 }
 
-/// Feeds every row of a complete `trials.csv` to `tally`; returns the count.
-pub fn read_complete(path: &Path, mut tally: Option<&mut Tally>) -> std::io::Result<u64> {
-    let mut reader = csv::Reader::from_path(path).map_err(std::io::Error::other)?;
-    let mut n = 0;
-    for record in reader.records() {
-        let record = record.map_err(std::io::Error::other)?;
-        if let Some(t) = tally.as_deref_mut() {
-            let row: Vec<String> = record.iter().map(str::to_string).collect();
-            t.add(&row);
-        }
-        n += 1;
+/// Finishes a folder whose `trials.csv` is complete: the summary (for an
+/// unsharded run), then the manifest marked complete, last, so a stop in
+/// between leaves a folder `--resume` can finish.
+fn complete_folder(out: &Path, tally: Option<&mut Tally>, manifest: &mut Manifest) -> std::io::Result<()> {
+    if let Some(t) = tally {
+        t.finish();
+        crate::report::write_atomic(&out.join("summary.csv"), &t.summary_csv())?;
     }
-    Ok(n)
+    manifest.complete = true;
+    manifest.write(out)
 }
 
 /// Writes a file through `fill` into a buffered temporary file, renamed to
