@@ -52,6 +52,15 @@ fn find_chromium() -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// The Chromium to use, or `None` after saying the test is skipped.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = find_chromium();
+    if found.is_none() {
+        println!("skipped: no Chromium installed (set CHROMIUM or install chromium)");
+    }
+    found
+}
+
 fn sample_page() -> ReportPage {
     let cells = vec![
         cell("canary", "canary 5%", 40.0, 12.0),
@@ -180,8 +189,7 @@ fn section<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
 
 #[test]
 fn chromium_renders_table_and_every_chart() {
-    let Some(chromium) = find_chromium() else {
-        println!("skipped: no Chromium installed (set CHROMIUM or install chromium)");
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let folder = TempFolder::new("report-browser");
@@ -217,8 +225,7 @@ fn chromium_renders_table_and_every_chart() {
 
 #[test]
 fn chromium_renders_a_real_sweep_report() {
-    let Some(chromium) = find_chromium() else {
-        println!("skipped: no Chromium installed (set CHROMIUM or install chromium)");
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let folder = TempFolder::new("report-browser-sweep");

@@ -65,6 +65,12 @@ struct Columns {
     availability: usize,
 }
 
+impl Default for Columns {
+    fn default() -> Self {
+        Columns::new()
+    }
+}
+
 impl Columns {
     fn new() -> Self {
         let at = |name: &str| {
@@ -250,7 +256,7 @@ pub struct Setting {
 /// Everything the report draws, gathered from the rows.
 #[derive(Default)]
 pub struct Tally {
-    columns: Option<Columns>,
+    columns: Columns,
     cell: CellStats,
     /// `summary.csv` rows, one per cell, in cell order.
     pub summary_rows: Vec<Vec<String>>,
@@ -278,15 +284,12 @@ fn entry<'a, K: PartialEq + Clone, V: Default>(list: &'a mut Vec<(K, V)>, key: &
 impl Tally {
     /// An empty tally.
     pub fn new() -> Self {
-        Tally {
-            columns: Some(Columns::new()),
-            ..Tally::default()
-        }
+        Tally::default()
     }
 
     /// Adds one `trials.csv` row (the rows of one cell must be contiguous).
     pub fn add(&mut self, row: &[String]) {
-        let col = *self.columns.get_or_insert_with(Columns::new);
+        let col = self.columns;
         let keys: [String; 4] = std::array::from_fn(|i| row.get(i).cloned().unwrap_or_default());
         if self.cell.trials > 0 && self.cell.keys != keys {
             self.close_cell();

@@ -361,7 +361,6 @@ pub struct World {
     /// change so observing the fleet never scans it.
     status_counts: [VersionFleet; 2],
     routing: Routing,
-    weight_set_at: SimTime,
     in_flight: [u64; 2],
     restarts: [u64; 2],
     failure_streak: [u32; 2],
@@ -455,7 +454,6 @@ impl World {
             routable: [Vec::new(), Vec::new()],
             status_counts: [VersionFleet::default(), VersionFleet::default()],
             routing: Routing::Weighted(0.0),
-            weight_set_at: SimTime::ZERO,
             in_flight: [0, 0],
             restarts: [0, 0],
             failure_streak: [0, 0],
@@ -816,7 +814,6 @@ impl World {
                 to: pct,
             });
             self.routing = Routing::Weighted(pct);
-            self.weight_set_at = now;
         }
     }
 
@@ -827,7 +824,6 @@ impl World {
             self.settle(now);
             self.changes.push(WorldChange::RoutedByInstance);
             self.routing = Routing::ByInstance;
-            self.weight_set_at = now;
         }
     }
 
