@@ -160,6 +160,10 @@ impl InvariantChecker {
             );
         }
 
+        if let Some(problem) = world.games_problem() {
+            return fail("games_kept_safe", problem);
+        }
+
         let t = &world.totals;
         let accounted: u64 = t.routed.iter().sum::<u64>() + t.dropped.iter().sum::<u64>();
         if t.arrived != accounted {

@@ -102,6 +102,18 @@ pub struct Summary {
     /// Distinct sessions that saw a failure from the new version (with
     /// sessions).
     pub blast_radius_users: Option<u64>,
+    /// What happened to the games (with `[gaming]`).
+    pub gaming: Option<GamingOutcome>,
+}
+
+/// The games of a run, for the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GamingOutcome {
+    /// Whole-run totals.
+    pub totals: crate::model::games::GamingTotals,
+    /// After a rollback: the games that were on the new version when it
+    /// began, and how many of them it brought through.
+    pub recovery: Option<(u64, u64)>,
 }
 
 impl Summary {
@@ -301,6 +313,10 @@ impl SummaryParts<'_> {
             totals: world.totals.clone(),
             counterfactual_failed: None,
             blast_radius_users: world.blast_radius_users(),
+            gaming: world.games().map(|floor| GamingOutcome {
+                totals: floor.totals,
+                recovery: floor.recovery(|id| world.instances()[id.0 as usize].version == Version::Stable),
+            }),
         }
     }
 }

@@ -200,6 +200,9 @@ pub fn run_with(
             }
             Event::Start => {
                 lp.started = true;
+                if scenario.strategy.kind() != "none" {
+                    lp.world.prepare_games(now);
+                }
                 lp.recorder.event(
                     now,
                     SimEvent::RolloutStarted {
@@ -333,6 +336,9 @@ impl Loop<'_> {
                     }
                 }
                 Command::Report(report) => {
+                    if matches!(report, crate::strategy::Report::RecoveryStarted { .. }) {
+                        self.world.note_recovery_started();
+                    }
                     // World changes made by earlier commands come first.
                     self.record_world_changes(now);
                     self.recorder.event(now, SimEvent::Controller(report));

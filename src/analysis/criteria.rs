@@ -1,5 +1,6 @@
 //! The chapter's success criteria, judged over one window of metrics.
 
+use crate::model::games::{GameCounters, GameCriteria};
 use crate::model::WindowStats;
 use crate::scenario::SuccessCriteria;
 
@@ -12,6 +13,14 @@ pub enum Criterion {
     SuccessRate,
     /// p99 latency above `max_latency_p99`.
     LatencyP99,
+    /// Game completion rate below `min_game_completion_pct`.
+    GameCompletion,
+    /// Bet success rate below `min_bet_success_pct`.
+    BetSuccess,
+    /// Session continuity below `min_session_continuity_pct`.
+    SessionContinuity,
+    /// Average game latency above `max_game_latency`.
+    GameLatency,
 }
 
 impl Criterion {
@@ -21,6 +30,10 @@ impl Criterion {
             Criterion::ErrorRate => "error_rate",
             Criterion::SuccessRate => "success_rate",
             Criterion::LatencyP99 => "latency_p99",
+            Criterion::GameCompletion => "game_completion",
+            Criterion::BetSuccess => "bet_success",
+            Criterion::SessionContinuity => "session_continuity",
+            Criterion::GameLatency => "game_latency",
         }
     }
 }
@@ -90,6 +103,62 @@ pub fn evaluate(criteria: &SuccessCriteria, window: &WindowStats) -> Verdict {
     }
 }
 
+/// The gaming criteria a window of the new version's games breaks (the
+/// chapter's `monitor_gaming_metrics`). A window in which fewer than
+/// `min_games` games ended breaks nothing: too few games to judge.
+pub fn game_failures(c: &GameCriteria, games: &GameCounters) -> Vec<CriterionFailure> {
+    let mut broken = Vec::new();
+    if games.games_ended() < c.min_games.max(1) {
+        return broken;
+    }
+    let mut below = |criterion, min: Option<f64>, value: Option<f64>| {
+        if let (Some(min), Some(v)) = (min, value) {
+            if v < min {
+                broken.push(CriterionFailure {
+                    criterion,
+                    observed: v,
+                    threshold: min,
+                });
+            }
+        }
+    };
+    below(
+        Criterion::GameCompletion,
+        c.min_game_completion_pct,
+        games.completion_pct(),
+    );
+    below(Criterion::BetSuccess, c.min_bet_success_pct, games.bet_success_pct());
+    below(
+        Criterion::SessionContinuity,
+        c.min_session_continuity_pct,
+        games.session_continuity_pct(),
+    );
+    if let (Some(max), Some(ms)) = (c.max_game_latency, games.avg_latency_ms()) {
+        if ms > max.as_millis_f64() {
+            broken.push(CriterionFailure {
+                criterion: Criterion::GameLatency,
+                observed: ms,
+                threshold: max.as_millis_f64(),
+            });
+        }
+    }
+    broken
+}
+
+/// A request verdict with the gaming criteria's failures added: any gaming
+/// failure fails the check (it already had enough games to judge).
+pub fn with_game_failures(verdict: Verdict, games: Vec<CriterionFailure>) -> Verdict {
+    if games.is_empty() {
+        return verdict;
+    }
+    let mut all = match verdict {
+        Verdict::Pass => Vec::new(),
+        Verdict::Fail(f) | Verdict::Inconclusive(f) => f,
+    };
+    all.extend(games);
+    Verdict::Fail(all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +171,7 @@ mod tests {
             max_latency_p99: Some(SimDuration::from_millis(500)),
             min_request_count: 200,
             evaluation_window: SimDuration::from_secs(60),
+            games: None,
         }
     }
 
@@ -111,6 +181,7 @@ mod tests {
             errors,
             buckets: vec![],
             p99_s,
+            games: Default::default(),
         }
     }
 
@@ -138,6 +209,74 @@ mod tests {
         );
         assert!((f[0].observed - 5.0).abs() < 1e-12);
         assert!((f[2].observed - 900.0).abs() < 1e-9);
+    }
+
+    fn chapter_games() -> GameCriteria {
+        GameCriteria {
+            min_game_completion_pct: Some(95.0),
+            min_bet_success_pct: Some(99.0),
+            min_session_continuity_pct: Some(98.0),
+            max_game_latency: Some(SimDuration::from_millis(200)),
+            min_games: 5,
+            window: SimDuration::from_secs(300),
+        }
+    }
+
+    #[test]
+    fn gaming_criteria_use_the_chapter_thresholds() {
+        let ok = GameCounters {
+            completed: 19,
+            failed: 1,
+            bets_settled: 99,
+            bets_failed: 1,
+            sessions_kept: 98,
+            sessions_dropped: 2,
+            ops: 10,
+            op_latency_us: 2_000_000,
+        };
+        // Exactly at every limit: nothing broken.
+        assert!(game_failures(&chapter_games(), &ok).is_empty());
+        let bad = GameCounters {
+            completed: 18,
+            bets_failed: 2,
+            sessions_dropped: 3,
+            op_latency_us: 2_000_010,
+            ..ok
+        };
+        let names: Vec<_> = game_failures(&chapter_games(), &bad)
+            .iter()
+            .map(|f| f.criterion)
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                Criterion::GameCompletion,
+                Criterion::BetSuccess,
+                Criterion::SessionContinuity,
+                Criterion::GameLatency
+            ]
+        );
+        // Four games ended: too few to judge.
+        let few = GameCounters {
+            completed: 0,
+            failed: 4,
+            ..bad
+        };
+        assert!(game_failures(&chapter_games(), &few).is_empty());
+    }
+
+    #[test]
+    fn a_gaming_failure_fails_even_a_thin_request_window() {
+        let f = game_failures(
+            &chapter_games(),
+            &GameCounters {
+                failed: 5,
+                ..GameCounters::default()
+            },
+        );
+        let v = with_game_failures(evaluate(&criteria(), &window(10, 0, None)), f);
+        assert!(matches!(v, Verdict::Fail(ref x) if x[0].criterion == Criterion::GameCompletion));
+        assert_eq!(with_game_failures(Verdict::Pass, vec![]), Verdict::Pass);
     }
 
     #[test]

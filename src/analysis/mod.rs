@@ -3,5 +3,5 @@
 pub mod criteria;
 pub mod triggers;
 
-pub use criteria::{evaluate, Criterion, CriterionFailure, Verdict};
+pub use criteria::{evaluate, game_failures, with_game_failures, Criterion, CriterionFailure, Verdict};
 pub use triggers::{evaluate_trigger, Firing};

@@ -4,7 +4,7 @@
 use crate::engine::SimTime;
 use crate::model::metrics::histogram_quantile;
 use crate::model::Version;
-use crate::scenario::{Comparison, CustomMetric, TriggerKind, TriggerScope, TriggerSpec};
+use crate::scenario::{Comparison, CustomMetric, GameMetric, TriggerKind, TriggerScope, TriggerSpec};
 use crate::strategy::MetricsView;
 
 /// A trigger that fired, with the numbers.
@@ -87,6 +87,22 @@ pub fn evaluate_trigger(t: &TriggerSpec, m: &dyn MetricsView, now: SimTime, cpu_
                 Comparison::Equal => (value - threshold).abs() < 0.001,
             };
             fires.then(|| fire(&format!("custom_metric:{}", metric.as_str()), value, *threshold))
+        }
+        TriggerKind::Game {
+            metric,
+            threshold,
+            window,
+        } => {
+            let games = stats(*window).games;
+            if metric.sample_size(&games) < t.min_request_count.max(1) {
+                return None;
+            }
+            let value = metric.value(&games)?;
+            let fires = match metric {
+                GameMetric::Latency => value > *threshold,
+                _ => value < *threshold,
+            };
+            fires.then(|| fire(metric.as_str(), value, *threshold))
         }
         TriggerKind::Manual { at } => {
             (now >= SimTime::ZERO + *at).then(|| fire("manual", at.as_secs_f64(), at.as_secs_f64()))

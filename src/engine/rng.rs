@@ -31,6 +31,8 @@ pub enum Subsystem {
     /// Latency bucket counts in aggregate mode, apart from the latency
     /// stream so histogram draws never shift timeouts or SLO counts.
     Buckets = 9,
+    /// Games: arrivals, players, phase lengths and game operations.
+    Games = 10,
 }
 
 /// The random streams of one trial.
@@ -53,6 +55,8 @@ pub struct Streams {
     pub sessions: ChaCha8Rng,
     /// Aggregate-mode latency bucket stream.
     pub buckets: ChaCha8Rng,
+    /// Game stream.
+    pub games: ChaCha8Rng,
 }
 
 impl Streams {
@@ -68,6 +72,7 @@ impl Streams {
             faults: stream(seed, trial, Subsystem::Faults),
             sessions: stream(seed, trial, Subsystem::Sessions),
             buckets: stream(seed, trial, Subsystem::Buckets),
+            games: stream(seed, trial, Subsystem::Games),
         }
     }
 }

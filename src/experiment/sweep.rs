@@ -38,6 +38,10 @@ struct RawVariant {
     strategy: Option<toml::Table>,
     rollback: Option<toml::Table>,
     faults: Option<Vec<toml::Table>>,
+    /// Strategies only: keys merged into the base's `[gaming]` (e.g.
+    /// `aware = true`), since the gaming-aware path is part of how a
+    /// strategy deploys.
+    gaming: Option<toml::Table>,
 }
 
 /// Which release a cell rolls out.
@@ -244,9 +248,10 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             None => fail("trials", problem, allowed),
         });
     }
-    let axis = |list: Option<Vec<RawVariant>>, key: &str| -> Result<Vec<(String, Option<toml::Value>)>, SweepError> {
+    type Variant = (String, Option<toml::Value>, Option<toml::Table>);
+    let axis = |list: Option<Vec<RawVariant>>, key: &str| -> Result<Vec<Variant>, SweepError> {
         let Some(list) = list else {
-            return Ok(vec![("base".to_string(), None)]);
+            return Ok(vec![("base".to_string(), None, None)]);
         };
         if list.is_empty() {
             return Err(fail(
@@ -266,6 +271,14 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
                         "a name (it is the cell's key in trials.csv)",
                     ));
                 }
+                if v.gaming.is_some() && key != "strategies" {
+                    return Err(fail(
+                        &format!("{key}[{i}].gaming"),
+                        "only a strategy variant may change [gaming]".into(),
+                        "gaming = { aware = ... } on a [[strategies]] entry",
+                    ));
+                }
+                let gaming = v.gaming;
                 let value = match key {
                     "strategies" => v.strategy.map(toml::Value::Table),
                     "triggers" => v.rollback.map(toml::Value::Table),
@@ -278,6 +291,11 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
                     "triggers" => "rollback",
                     _ => "faults",
                 };
+                if value.is_none() && gaming.is_some() {
+                    // A strategy variant that only changes [gaming] keeps
+                    // the base's [strategy].
+                    return Ok((name, None, gaming));
+                }
                 let value = value.ok_or_else(|| {
                     fail(
                         &format!("{key}[{i}]"),
@@ -285,7 +303,7 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
                         &format!("name and {wanted}"),
                     )
                 })?;
-                Ok((name, Some(value)))
+                Ok((name, Some(value), gaming))
             })
             .collect()
     };
@@ -297,8 +315,8 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         ("triggers", &triggers),
         ("faults", &faults),
     ] {
-        for (i, (name, _)) in list.iter().enumerate() {
-            if list[..i].iter().any(|(n, _)| n == name) {
+        for (i, (name, _, _)) in list.iter().enumerate() {
+            if list[..i].iter().any(|(n, _, _)| n == name) {
                 return Err(fail(
                     &format!("{key}[{i}].name"),
                     format!("\"{name}\" is used twice"),
@@ -367,6 +385,7 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         ));
     }
     let build = |strategy: &Option<toml::Value>,
+                 gaming: &Option<toml::Table>,
                  rollback: &Option<toml::Value>,
                  fault: &Option<toml::Value>,
                  bad: bool,
@@ -376,6 +395,13 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             if let Some(v) = value {
                 t.insert(key.to_string(), v.clone());
             }
+        }
+        if let Some(overlay) = gaming {
+            let mut merged = t.get("gaming").and_then(|g| g.as_table()).cloned().unwrap_or_default();
+            for (k, v) in overlay {
+                merged.insert(k.clone(), v.clone());
+            }
+            t.insert("gaming".into(), toml::Value::Table(merged));
         }
         if !bad {
             let mut release = toml::Table::new();
@@ -389,19 +415,19 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         scenario::parse(&base_path, &text, "sweep").map_err(|e| cell_error(path, what, e))
     };
     let mut cells = Vec::with_capacity(n_cells);
-    for (sn, sv) in &strategies {
-        for (tn, tv) in &triggers {
-            for (fname, fv) in &faults {
+    for (sn, sv, sg) in &strategies {
+        for (tn, tv, _) in &triggers {
+            for (fname, fv, _) in &faults {
                 for release in &releases {
                     let what = format!(
                         "the cell strategy {sn} x triggers {tn} x faults {fname} x release {}",
                         release.label()
                     );
                     let good = (*release != ReleaseMix::Bad)
-                        .then(|| build(sv, tv, fv, false, &what))
+                        .then(|| build(sv, sg, tv, fv, false, &what))
                         .transpose()?;
                     let bad = (*release != ReleaseMix::Good)
-                        .then(|| build(sv, tv, fv, true, &what))
+                        .then(|| build(sv, sg, tv, fv, true, &what))
                         .transpose()?;
                     cells.push(Cell {
                         strategy: sn.clone(),

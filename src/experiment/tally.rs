@@ -13,7 +13,7 @@ use crate::report::csv_out::SUMMARY_COLUMNS;
 pub const KEY_COLUMNS: [&str; 5] = ["strategy", "triggers", "faults", "releases", "trial"];
 
 /// Columns of `summary.csv` of a sweep, in order.
-pub const CELL_COLUMNS: [&str; 29] = [
+pub const CELL_COLUMNS: [&str; 37] = [
     "strategy",
     "triggers",
     "faults",
@@ -43,6 +43,14 @@ pub const CELL_COLUMNS: [&str; 29] = [
     "deploy_duration_p95_s",
     "availability_min_pct",
     "availability_mean_pct",
+    "games_disrupted_mean",
+    "games_lost_mean",
+    "bets_lost_mean",
+    "bets_lost_max",
+    "session_continuity_mean_pct",
+    "blast_radius_players_mean",
+    "blast_radius_players_p50",
+    "blast_radius_players_p95",
 ];
 
 /// The header of `trials.csv`.
@@ -63,6 +71,11 @@ struct Columns {
     users: usize,
     excess: usize,
     availability: usize,
+    games_disrupted: usize,
+    games_lost: usize,
+    bets_lost: usize,
+    continuity: usize,
+    players: usize,
 }
 
 impl Default for Columns {
@@ -91,6 +104,11 @@ impl Columns {
             users: at("blast_radius_users"),
             excess: at("excess_failed_requests"),
             availability: at("availability_pct"),
+            games_disrupted: at("games_disrupted"),
+            games_lost: at("games_lost"),
+            bets_lost: at("bets_lost"),
+            continuity: at("session_continuity_pct"),
+            players: at("blast_radius_players"),
         }
     }
 }
@@ -112,6 +130,11 @@ struct CellStats {
     excess: Vec<f64>,
     duration: Vec<f64>,
     availability: Vec<f64>,
+    games_disrupted: Vec<f64>,
+    games_lost: Vec<f64>,
+    bets_lost: Vec<f64>,
+    continuity: Vec<f64>,
+    players: Vec<f64>,
 }
 
 impl CellStats {
@@ -135,6 +158,11 @@ impl CellStats {
         self.users.extend(num(col.users));
         self.excess.extend(num(col.excess));
         self.availability.extend(num(col.availability));
+        self.games_disrupted.extend(num(col.games_disrupted));
+        self.games_lost.extend(num(col.games_lost));
+        self.bets_lost.extend(num(col.bets_lost));
+        self.continuity.extend(num(col.continuity));
+        self.players.extend(num(col.players));
     }
 
     fn record(&self) -> Vec<String> {
@@ -169,8 +197,29 @@ impl CellStats {
             f(quantile(&self.duration, 0.95), 3),
             f(quantile(&self.availability, 0.0), 4),
             f(mean(&self.availability), 4),
+            f(mean(&self.games_disrupted), 2),
+            f(mean(&self.games_lost), 2),
+            f(mean(&self.bets_lost), 2),
+            f(quantile(&self.bets_lost, 1.0), 0),
+            f(mean(&self.continuity), 4),
+            f(mean(&self.players), 2),
+            f(quantile(&self.players, 0.5), 0),
+            f(quantile(&self.players, 0.95), 0),
         ]);
         rec
+    }
+
+    /// The cell's gaming figures, when its trials had games.
+    fn gaming(&self) -> Option<GamingCell> {
+        Some(GamingCell {
+            keys: self.keys.clone(),
+            players_harmed_mean: mean(&self.players)?,
+            games_disrupted_mean: mean(&self.games_disrupted)?,
+            games_lost_mean: mean(&self.games_lost)?,
+            bets_lost_mean: mean(&self.bets_lost)?,
+            session_continuity_mean_pct: mean(&self.continuity)?,
+            ttd_p50_s: quantile(&self.ttd, 0.5),
+        })
     }
 }
 
@@ -239,6 +288,26 @@ pub struct CellMarks {
     pub blast: (f64, f64),
 }
 
+/// The gaming figures of one cell (with `[gaming]`), for the comparison
+/// chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GamingCell {
+    /// The cell's keys: strategy, triggers, faults, releases.
+    pub keys: [String; 4],
+    /// Mean players harmed per trial (blast radius in players).
+    pub players_harmed_mean: f64,
+    /// Mean games disrupted per trial.
+    pub games_disrupted_mean: f64,
+    /// Mean games lost per trial.
+    pub games_lost_mean: f64,
+    /// Mean bets lost per trial.
+    pub bets_lost_mean: f64,
+    /// Mean session continuity, percent.
+    pub session_continuity_mean_pct: f64,
+    /// Median TTD of the cell's rollbacks, seconds (`None` without one).
+    pub ttd_p50_s: Option<f64>,
+}
+
 /// Detection and false rollbacks of one (strategy, triggers) setting, over
 /// all its fault variants.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -268,6 +337,8 @@ pub struct Tally {
     pub blast: Vec<(String, LogHistogram)>,
     /// Per (strategy, triggers) setting, in first-seen order.
     pub settings: Vec<Setting>,
+    /// One entry per cell whose trials had games, in cell order.
+    pub gaming: Vec<GamingCell>,
 }
 
 fn entry<'a, K: PartialEq + Clone, V: Default>(list: &'a mut Vec<(K, V)>, key: &K) -> &'a mut V {
@@ -308,6 +379,7 @@ impl Tally {
     fn close_cell(&mut self) {
         let cell = std::mem::take(&mut self.cell);
         self.summary_rows.push(cell.record());
+        self.gaming.extend(cell.gaming());
         let [strategy, triggers, ..] = &cell.keys;
         let i = match self
             .settings

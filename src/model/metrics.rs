@@ -3,6 +3,7 @@
 //! queried over windows, with quantiles interpolated inside a bucket as
 //! Prometheus' `histogram_quantile` does.
 
+use super::games::GameCounters;
 use super::instance::Version;
 use crate::engine::{SimDuration, SimTime};
 
@@ -16,6 +17,8 @@ pub struct Counters {
     /// Histogram bucket counts (not cumulative across buckets); the last
     /// entry is the +Inf bucket.
     pub buckets: Vec<u64>,
+    /// Game counters (zero without `[gaming]`).
+    pub games: GameCounters,
 }
 
 impl Counters {
@@ -24,6 +27,7 @@ impl Counters {
             requests: 0,
             errors: 0,
             buckets: vec![0; n_buckets],
+            games: GameCounters::default(),
         }
     }
 
@@ -33,6 +37,7 @@ impl Counters {
             requests: self.requests - earlier.requests,
             errors: self.errors - earlier.errors,
             buckets: self.buckets.iter().zip(&earlier.buckets).map(|(a, b)| a - b).collect(),
+            games: self.games.since(&earlier.games),
         }
     }
 }
@@ -72,6 +77,8 @@ pub struct WindowStats {
     pub buckets: Vec<u64>,
     /// p99 latency in seconds by bucket interpolation; `None` with no data.
     pub p99_s: Option<f64>,
+    /// Game counters in the window (zero without `[gaming]`).
+    pub games: GameCounters,
 }
 
 impl WindowStats {
@@ -92,6 +99,7 @@ impl WindowStats {
             errors: 0,
             buckets: vec![0; n_buckets],
             p99_s: None,
+            games: GameCounters::default(),
         }
     }
 }
@@ -187,6 +195,11 @@ impl MetricsStore {
         }
     }
 
+    /// The live game counters of a version, to count game outcomes into.
+    pub fn games_mut(&mut self, version: Version) -> &mut GameCounters {
+        &mut self.live[version.index()].games
+    }
+
     /// The live (unscraped) cumulative counters of a version.
     pub fn live(&self, version: Version) -> &Counters {
         &self.live[version.index()]
@@ -224,6 +237,7 @@ impl MetricsStore {
             errors: a.errors + b.errors,
             p99_s: histogram_quantile(0.99, &self.bounds_s, &buckets),
             buckets,
+            games: a.games.plus(&b.games),
         }
     }
 
@@ -239,12 +253,12 @@ impl MetricsStore {
         } else {
             self.scrape_at(end.saturating_sub(window)).map(|s| &s.versions[v])
         };
-        let (requests, errors, buckets) = match (last, first) {
-            (None, _) => (0, 0, vec![0; self.n_buckets()]),
-            (Some(l), None) => (l.requests, l.errors, l.buckets.clone()),
+        let (requests, errors, buckets, games) = match (last, first) {
+            (None, _) => (0, 0, vec![0; self.n_buckets()], GameCounters::default()),
+            (Some(l), None) => (l.requests, l.errors, l.buckets.clone(), l.games),
             (Some(l), Some(f)) => {
                 let d = l.since(f);
-                (d.requests, d.errors, d.buckets)
+                (d.requests, d.errors, d.buckets, d.games)
             }
         };
         let p99_s = histogram_quantile(0.99, &self.bounds_s, &buckets);
@@ -253,6 +267,7 @@ impl MetricsStore {
             errors,
             buckets,
             p99_s,
+            games,
         }
     }
 }

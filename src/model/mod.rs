@@ -5,6 +5,7 @@
 pub mod balancer;
 pub mod dist;
 pub mod faults;
+pub mod games;
 pub mod health;
 pub mod instance;
 pub mod metrics;

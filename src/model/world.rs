@@ -5,6 +5,9 @@
 //! simulation loop to collect: the events it wants scheduled and the changes
 //! it made (for the recorder and for waking the controller).
 
+#[path = "world_games.rs"]
+mod games;
+
 use super::balancer::BalancerPolicy;
 use super::dist::LatencyDist;
 use super::health::{apply_probe, ProbeState, Thresholds};
@@ -80,6 +83,18 @@ pub enum WorldEvent {
     FaultOn(usize),
     /// An occurrence of fault `i` ends.
     FaultOff(usize),
+    /// A new game begins (with `[gaming]`).
+    GameArrival,
+    /// A game's phase ends.
+    GamePhaseEnd {
+        /// The game.
+        game: u32,
+        /// The game's phase epoch when this was scheduled; a stale one is
+        /// ignored.
+        epoch: u32,
+    },
+    /// A draining instance's drain timeout.
+    DrainTimeout(InstanceId),
     /// An instance crashes, because of fault `fault` (ignored unless the
     /// same occurrence of that fault is still on).
     Crash {
@@ -137,6 +152,8 @@ pub enum WorldChange {
         /// Started (true) or ended.
         started: bool,
     },
+    /// Something happened to a game that the trace should show.
+    Game(GameChange),
     /// The desired instance count of a version changed.
     Scaled {
         /// Which version.
@@ -145,6 +162,84 @@ pub enum WorldChange {
         from: u32,
         /// New desired count.
         to: u32,
+    },
+}
+
+/// What happened to games when instances came and went (arrivals, phases
+/// and completions are counted, not traced).
+#[derive(Clone, Debug, PartialEq)]
+pub enum GameChange {
+    /// The gaming-aware prepare step: games backed up, bets escrowed.
+    Prepared {
+        /// Live games backed up.
+        games: u64,
+        /// Open bets put in escrow.
+        open_bets: u64,
+    },
+    /// A game kept on a stopping instance until it is safe to move.
+    Held {
+        /// The game.
+        game: u32,
+        /// Its instance's version.
+        version: Version,
+        /// Its instance's ordinal.
+        ordinal: u32,
+        /// Its phase.
+        phase: super::games::GamePhase,
+        /// Why it stays.
+        handling: super::games::Handling,
+    },
+    /// A game moved between instances while nothing was at stake.
+    Migrated {
+        /// The game.
+        game: u32,
+        /// From (version, ordinal).
+        from: (Version, u32),
+        /// To (version, ordinal).
+        to: (Version, u32),
+        /// Its phase when moved.
+        phase: super::games::GamePhase,
+    },
+    /// A game whose instance was lost, restored from its backup.
+    Restored {
+        /// The game.
+        game: u32,
+        /// Where it was restored (version, ordinal).
+        to: (Version, u32),
+        /// Open bets returned from the escrow.
+        bets_reconciled: u64,
+    },
+    /// A game that went with its instance.
+    Lost {
+        /// The game.
+        game: u32,
+        /// Its instance's version.
+        version: Version,
+        /// Its instance's ordinal.
+        ordinal: u32,
+        /// Players cut off.
+        players: u32,
+        /// Open bets lost (or reconciled, when it had a backup but nowhere
+        /// to be restored).
+        bets: u64,
+        /// Whether it had a backup.
+        backed_up: bool,
+    },
+    /// A draining instance hit the drain timeout with games on it.
+    DrainTimedOut {
+        /// Its version.
+        version: Version,
+        /// Its ordinal.
+        ordinal: u32,
+        /// Games still on it.
+        games: u32,
+    },
+    /// A draining instance's last game left; it finished stopping.
+    Drained {
+        /// Its version.
+        version: Version,
+        /// Its ordinal.
+        ordinal: u32,
     },
 }
 
@@ -400,6 +495,10 @@ pub struct World {
     /// nothing will read them; they have their own random stream, so
     /// skipping them changes no other number).
     histograms: bool,
+    /// `[gaming]`, if the scenario has games.
+    pub(super) gaming: Option<super::games::GamingSpec>,
+    /// The games (with `[gaming]`).
+    pub(super) floor: Option<super::games::GameFloor>,
 }
 
 impl World {
@@ -480,6 +579,8 @@ impl World {
             ticks_needed: !flat_rate || uptime_matters,
             instances_alike: !uptime_matters,
             histograms: true,
+            gaming: scenario.gaming.clone(),
+            floor: scenario.gaming.as_ref().map(|_| super::games::GameFloor::default()),
         }
     }
 
@@ -513,6 +614,7 @@ impl World {
             Fidelity::Aggregate => {}
         }
         self.schedule(SimTime::ZERO, lanes::SCRAPE, WorldEvent::Scrape);
+        self.start_games();
         for i in 0..self.faults.specs().len() {
             let timing = self.faults.specs()[i].timing.clone();
             for (on, off) in super::faults::occurrences(&timing, self.max_duration, &mut self.streams.faults) {
@@ -617,6 +719,7 @@ impl World {
         let version = inst.version;
         self.restarts[version.index()] += 1;
         self.set_status(id, InstanceStatus::Failed);
+        self.games_on_lost(now, id);
         // Requests waiting in its queue are lost with it (the connection
         // resets). Requests already in service complete as drawn: a
         // simplification, as their completions are already scheduled.
@@ -813,7 +916,9 @@ impl World {
                 from: self.weight_pct(),
                 to: pct,
             });
+            let from = self.weight_pct();
             self.routing = Routing::Weighted(pct);
+            self.rebalance_waiting_games(from, pct);
         }
     }
 
@@ -913,10 +1018,16 @@ impl World {
                 (inst.is_routable(), std::cmp::Reverse(id))
             });
             let excess = victims.len() - want;
-            for id in victims.into_iter().take(excess) {
+            victims.truncate(excess);
+            for &id in &victims {
                 self.set_status(id, InstanceStatus::Stopping);
                 let delay = self.fleet_spec.stop_time.sample(&mut self.streams.provisioning);
                 self.schedule(now + delay, lanes::WORLD, WorldEvent::StopDone(id));
+            }
+            // Games move only once every victim is out of routing, so none
+            // lands on an instance that is about to stop too.
+            for id in victims {
+                self.games_on_stopping(now, id);
             }
         }
     }
@@ -964,10 +1075,15 @@ impl World {
             }
             WorldEvent::Booted(id) => self.on_booted(now, id),
             WorldEvent::StopDone(id) => {
-                if self.instances[id.0 as usize].status == InstanceStatus::Stopping {
+                // A draining instance stops when its last game leaves.
+                if self.instances[id.0 as usize].status == InstanceStatus::Stopping && self.stop_may_finish(id) {
                     self.set_status(id, InstanceStatus::Stopped);
+                    self.games_on_lost(now, id);
                 }
             }
+            WorldEvent::GameArrival => self.on_game_arrival(now),
+            WorldEvent::GamePhaseEnd { game, epoch } => self.on_game_phase_end(now, game, epoch),
+            WorldEvent::DrainTimeout(id) => self.on_drain_timeout(now, id),
             WorldEvent::Probe { id, plan } => self.on_probe(now, id, plan),
             WorldEvent::Reconcile(version) => self.reconcile(now, version),
             WorldEvent::FaultOn(i) => self.on_fault(now, i, true),

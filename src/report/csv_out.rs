@@ -11,7 +11,7 @@ use crate::model::{InstanceStatus, Version};
 use crate::record::{SimEvent, Summary, TimelineRow};
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 26] = [
+pub const SUMMARY_COLUMNS: [&str; 44] = [
     "scenario",
     "strategy",
     "release",
@@ -38,6 +38,24 @@ pub const SUMMARY_COLUMNS: [&str; 26] = [
     "dropped_requests",
     "availability_pct",
     "checks_run",
+    "games_started",
+    "games_completed",
+    "games_failed",
+    "games_disrupted",
+    "games_migrated",
+    "games_restored",
+    "games_lost",
+    "drain_timeouts",
+    "bets_placed",
+    "bets_settled",
+    "bets_refunded",
+    "bets_reconciled",
+    "bets_lost",
+    "sessions_dropped",
+    "session_continuity_pct",
+    "blast_radius_players",
+    "games_to_recover",
+    "games_recovered",
 ];
 
 /// Columns of `events.csv`.
@@ -95,7 +113,7 @@ pub fn summary_csv(s: &Summary) -> Vec<u8> {
 
 /// The cells of one summary row, in `SUMMARY_COLUMNS` order.
 pub fn summary_record(s: &Summary) -> Vec<String> {
-    vec![
+    let mut row = vec![
         s.scenario.clone(),
         s.strategy.to_string(),
         s.release.as_str().to_string(),
@@ -122,7 +140,36 @@ pub fn summary_record(s: &Summary) -> Vec<String> {
         s.totals.dropped.iter().sum::<u64>().to_string(),
         fixed(s.availability_pct(), 4),
         s.checks.to_string(),
-    ]
+    ];
+    match &s.gaming {
+        None => row.extend(std::iter::repeat_n(String::new(), 18)),
+        Some(g) => {
+            let t = &g.totals;
+            for n in [
+                t.games_started,
+                t.games_completed,
+                t.games_failed,
+                t.games_disrupted,
+                t.games_migrated,
+                t.games_restored,
+                t.games_lost,
+                t.drain_timeouts,
+                t.bets.placed,
+                t.bets.settled,
+                t.bets.refunded,
+                t.bets.reconciled,
+                t.bets.lost,
+                t.sessions_dropped,
+            ] {
+                row.push(n.to_string());
+            }
+            row.push(fixed(t.session_continuity_pct(), 4));
+            row.push(t.players_harmed.to_string());
+            row.push(g.recovery.map(|r| r.0.to_string()).unwrap_or_default());
+            row.push(g.recovery.map(|r| r.1.to_string()).unwrap_or_default());
+        }
+    }
+    row
 }
 
 /// `timeline.csv`.

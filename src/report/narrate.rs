@@ -4,7 +4,7 @@
 use crate::analysis::{Criterion, CriterionFailure, Verdict};
 use crate::engine::time::format_secs;
 use crate::engine::{SimDuration, SimTime};
-use crate::model::world::WorldChange;
+use crate::model::world::{GameChange, WorldChange};
 use crate::model::Version;
 use crate::record::{SimEvent, Summary};
 use crate::scenario::Scenario;
@@ -31,6 +31,10 @@ fn failure_text(f: &CriterionFailure) -> String {
         Criterion::ErrorRate => format!("error rate {:.3}% > max {:.3}%", f.observed, f.threshold),
         Criterion::SuccessRate => format!("success rate {:.3}% < min {:.3}%", f.observed, f.threshold),
         Criterion::LatencyP99 => format!("p99 {:.1} ms > max {:.1} ms", f.observed, f.threshold),
+        Criterion::GameCompletion => format!("game completion {:.2}% < min {:.2}%", f.observed, f.threshold),
+        Criterion::BetSuccess => format!("bet success {:.2}% < min {:.2}%", f.observed, f.threshold),
+        Criterion::SessionContinuity => format!("session continuity {:.2}% < min {:.2}%", f.observed, f.threshold),
+        Criterion::GameLatency => format!("game latency {:.1} ms > max {:.1} ms", f.observed, f.threshold),
     }
 }
 
@@ -89,6 +93,78 @@ fn instance_name(version: Version, ordinal: u32) -> String {
     format!("{}-{ordinal}", version.as_str())
 }
 
+/// The CSV fields of a game event.
+fn describe_game(g: &GameChange) -> Described {
+    let d = |kind: &'static str, subject: String, detail: String| Described { kind, subject, detail };
+    match g {
+        GameChange::Prepared { games, open_bets } => d(
+            "game_prepare",
+            String::new(),
+            format!("backed_up={games} escrowed_bets={open_bets}"),
+        ),
+        GameChange::Held {
+            game,
+            version,
+            ordinal,
+            phase,
+            handling,
+        } => d(
+            "game_held",
+            format!("game {game}"),
+            format!(
+                "{} on {} {}",
+                phase.as_str(),
+                instance_name(*version, *ordinal),
+                handling.as_str()
+            ),
+        ),
+        GameChange::Migrated { game, from, to, phase } => d(
+            "game_migrated",
+            format!("game {game}"),
+            format!(
+                "{} {} -> {}",
+                phase.as_str(),
+                instance_name(from.0, from.1),
+                instance_name(to.0, to.1)
+            ),
+        ),
+        GameChange::Restored {
+            game,
+            to,
+            bets_reconciled,
+        } => d(
+            "game_restored",
+            format!("game {game}"),
+            format!("on {} reconciled_bets={bets_reconciled}", instance_name(to.0, to.1)),
+        ),
+        GameChange::Lost {
+            game,
+            version,
+            ordinal,
+            players,
+            bets,
+            backed_up,
+        } => d(
+            "game_lost",
+            format!("game {game}"),
+            format!(
+                "on {} players={players} bets={bets} backed_up={backed_up}",
+                instance_name(*version, *ordinal)
+            ),
+        ),
+        GameChange::DrainTimedOut {
+            version,
+            ordinal,
+            games,
+        } => d(
+            "drain_timeout",
+            instance_name(*version, *ordinal),
+            format!("games={games}"),
+        ),
+        GameChange::Drained { version, ordinal } => d("drained", instance_name(*version, *ordinal), String::new()),
+    }
+}
+
 /// The CSV fields of an event.
 pub fn describe(event: &SimEvent) -> Described {
     let d = |kind, subject: &str, detail: String| Described {
@@ -129,6 +205,7 @@ pub fn describe(event: &SimEvent) -> Described {
                 d("fault", name, if *started { "started".into() } else { "ended".into() })
             }
             WorldChange::Scaled { version, from, to } => d("scale", version.as_str(), format!("{from} -> {to}")),
+            WorldChange::Game(g) => describe_game(g),
         },
         SimEvent::Controller(r) => match r {
             Report::Check {
@@ -231,8 +308,67 @@ impl<'a> Narrator<'a> {
             WorldChange::Scaled { version, from, to } => {
                 format!("Want {to} instances of {} (was {from}).", self.label(*version))
             }
+            WorldChange::Game(g) => self.game_line(g),
             WorldChange::Fault { name, started: true } => format!("FAULT {name} begins."),
             WorldChange::Fault { name, started: false } => format!("Fault {name} ends."),
+        }
+    }
+
+    fn game_line(&self, g: &GameChange) -> String {
+        let at = |(v, n): (Version, u32)| format!("{} ({})", instance_name(v, n), self.label(v));
+        match g {
+            GameChange::Prepared { games, open_bets } => format!(
+                "Gaming prepare: {games} live games backed up, {open_bets} open bets escrowed; session migration ready."
+            ),
+            GameChange::Held {
+                game,
+                version,
+                ordinal,
+                phase,
+                handling,
+            } => format!(
+                "Game {game} is {} on stopping {}: {} (the instance drains).",
+                phase.as_str(),
+                at((*version, *ordinal)),
+                handling.as_str()
+            ),
+            GameChange::Migrated { game, from, to, phase } => format!(
+                "Game {game} ({}) moves from {} to {}, nothing at stake.",
+                phase.as_str(),
+                at(*from),
+                at(*to)
+            ),
+            GameChange::Restored {
+                game,
+                to,
+                bets_reconciled,
+            } => format!(
+                "Game {game} restored from its backup on {}; {bets_reconciled} open bets reconciled from escrow.",
+                at(*to)
+            ),
+            GameChange::Lost {
+                game,
+                version,
+                ordinal,
+                players,
+                bets,
+                backed_up,
+            } => format!(
+                "GAME LOST: game {game} went with {}: {players} players cut off, {bets} open bets {}.",
+                at((*version, *ordinal)),
+                if *backed_up { "reconciled" } else { "lost" }
+            ),
+            GameChange::DrainTimedOut {
+                version,
+                ordinal,
+                games,
+            } => format!(
+                "DRAIN TIMEOUT: {} still holds {games} games; it stops anyway.",
+                at((*version, *ordinal))
+            ),
+            GameChange::Drained { version, ordinal } => {
+                format!("{} has no games left and finishes stopping.", at((*version, *ordinal)))
+            }
         }
     }
 

@@ -32,6 +32,8 @@ pub struct RawScenario {
     pub capacity: Option<RawCapacity>,
     /// User sessions.
     pub sessions: Option<RawSessions>,
+    /// Games (BitCraps) and the gaming-aware rollout.
+    pub gaming: Option<RawGaming>,
     /// How the stable version behaves.
     pub stable: Option<RawStable>,
     /// The release being rolled out.
@@ -192,6 +194,56 @@ pub struct RawSessions {
     pub affinity: Option<bool>,
 }
 
+/// `[gaming]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGaming {
+    /// Use the gaming-aware rollout path.
+    pub aware: Option<bool>,
+    /// New games per minute.
+    pub games_per_minute: Option<f64>,
+    /// Fewest players in a game.
+    pub players_min: Option<i64>,
+    /// Most players in a game.
+    pub players_max: Option<i64>,
+    /// Fewest rounds in a game.
+    pub rounds_min: Option<i64>,
+    /// Most rounds in a game.
+    pub rounds_max: Option<i64>,
+    /// Waiting for players.
+    pub waiting: Option<RawDist>,
+    /// Betting window (its end is the betting deadline).
+    pub betting: Option<RawDist>,
+    /// The roll.
+    pub rolling: Option<RawDist>,
+    /// The payout.
+    pub payout: Option<RawDist>,
+    /// Betting games with a deadline further than this wait for the roll.
+    pub migration_cutoff: Option<String>,
+    /// Longest drain of a stopping instance.
+    pub drain_timeout: Option<String>,
+    /// Gaming success criteria.
+    pub criteria: Option<RawGameCriteria>,
+}
+
+/// `[gaming.criteria]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGameCriteria {
+    /// Fail below this game completion rate, percent.
+    pub min_game_completion_pct: Option<f64>,
+    /// Fail below this bet success rate, percent.
+    pub min_bet_success_pct: Option<f64>,
+    /// Fail below this session continuity, percent.
+    pub min_session_continuity_pct: Option<f64>,
+    /// Fail above this average game latency.
+    pub max_game_latency: Option<String>,
+    /// Judge only windows with at least this many games ended.
+    pub min_games: Option<i64>,
+    /// The window the criteria are judged over.
+    pub window: Option<String>,
+}
+
 /// `[capacity]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -229,6 +281,8 @@ pub struct RawStable {
     pub error_rate_pct: Option<f64>,
     /// Latency distribution.
     pub latency: Option<RawLatency>,
+    /// Share of game operations that fail, percent (with `[gaming]`).
+    pub game_error_rate_pct: Option<f64>,
 }
 
 /// `[release]`.
@@ -251,6 +305,8 @@ pub struct RawRelease {
     pub boot_failure_pct: Option<f64>,
     /// Bad release: memory growth per hour of uptime, MB.
     pub memory_leak_mb_per_hour: Option<f64>,
+    /// Bad release: share of game operations that fail, percent.
+    pub game_error_rate_pct: Option<f64>,
 }
 
 /// `[metrics]`.

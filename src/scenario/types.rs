@@ -46,6 +46,8 @@ pub struct Scenario {
     pub capacity: Option<CapacitySpec>,
     /// User sessions; `None` means requests belong to no one.
     pub sessions: Option<crate::model::sessions::SessionSpec>,
+    /// Games and the gaming-aware rollout; `None` means no games.
+    pub gaming: Option<crate::model::games::GamingSpec>,
     /// Behaviour of the stable version.
     pub stable: VersionSpec,
     /// The release: its quality and the new version's behaviour.
@@ -164,6 +166,9 @@ pub struct VersionSpec {
     pub boot_failure_prob: f64,
     /// Memory growth of each running instance, MB per hour of uptime.
     pub memory_leak_mb_per_hour: f64,
+    /// Probability that a game operation fails (0..=1). Games have their
+    /// own code path: request errors do not fail them, faults do.
+    pub game_error_prob: f64,
 }
 
 /// Whether the release really is worse than stable.
@@ -308,6 +313,8 @@ pub struct SuccessCriteria {
     pub min_request_count: u64,
     /// The query window (t - window, t].
     pub evaluation_window: SimDuration,
+    /// The gaming criteria of `[gaming.criteria]`, judged beside these.
+    pub games: Option<crate::model::games::GameCriteria>,
 }
 
 /// Rolling update with Kubernetes surge and unavailability limits.
@@ -358,6 +365,8 @@ pub struct BlueGreenSpec {
     pub manual_promotions: Vec<SimDuration>,
     /// Green must be ready (and, without auto-promotion, promoted) within this.
     pub progress_deadline: SimDuration,
+    /// The gaming criteria of `[gaming.criteria]`, judged in validation.
+    pub games: Option<crate::model::games::GameCriteria>,
 }
 
 /// Recreate: everything down, then everything up.
@@ -453,11 +462,67 @@ pub enum TriggerKind {
         /// The window (for rates and counts).
         window: SimDuration,
     },
+    /// A gaming metric (`[gaming]`) past a threshold over a window.
+    Game {
+        /// Which metric.
+        metric: GameMetric,
+        /// Percent for rates (fires below), milliseconds for latency (fires
+        /// above).
+        threshold: f64,
+        /// The window.
+        window: SimDuration,
+    },
     /// An operator aborts at a given time.
     Manual {
         /// Since t = 0.
         at: SimDuration,
     },
+}
+
+/// The gaming metrics a trigger can watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GameMetric {
+    /// Share of ended games that completed.
+    Completion,
+    /// Share of resolved bets that settled.
+    BetSuccess,
+    /// Share of ended sessions that were not cut off.
+    SessionContinuity,
+    /// Mean latency of game operations.
+    Latency,
+}
+
+impl GameMetric {
+    /// The trigger kind's name in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GameMetric::Completion => "game_completion",
+            GameMetric::BetSuccess => "bet_success",
+            GameMetric::SessionContinuity => "session_continuity",
+            GameMetric::Latency => "game_latency",
+        }
+    }
+
+    /// The value of this metric over a window of game counters (percent, or
+    /// ms for latency); `None` with no data.
+    pub fn value(self, c: &crate::model::games::GameCounters) -> Option<f64> {
+        match self {
+            GameMetric::Completion => c.completion_pct(),
+            GameMetric::BetSuccess => c.bet_success_pct(),
+            GameMetric::SessionContinuity => c.session_continuity_pct(),
+            GameMetric::Latency => c.avg_latency_ms(),
+        }
+    }
+
+    /// How many events the window's value rests on.
+    pub fn sample_size(self, c: &crate::model::games::GameCounters) -> u64 {
+        match self {
+            GameMetric::Completion => c.games_ended(),
+            GameMetric::BetSuccess => c.bets_settled + c.bets_failed,
+            GameMetric::SessionContinuity => c.sessions_kept + c.sessions_dropped,
+            GameMetric::Latency => c.ops,
+        }
+    }
 }
 
 /// One rollback trigger.

@@ -40,6 +40,8 @@ pub mod limits {
     pub const MAX_SESSIONS: f64 = 10_000_000.0;
     /// Most sessions open at once.
     pub const MAX_LIVE_SESSIONS: f64 = 1_000_000.0;
+    /// Most games started in one run (each is kept to the end).
+    pub const MAX_GAMES: f64 = 1_000_000.0;
 }
 
 /// The Prometheus client default bucket bounds, 5 ms to 10 s.
@@ -671,7 +673,19 @@ pub fn validate(
         health_status_code: 200,
         boot_failure_prob: 0.0,
         memory_leak_mb_per_hour: 0.0,
+        game_error_prob: c.pct(
+            "stable.game_error_rate_pct",
+            st.and_then(|s| s.game_error_rate_pct),
+            0.0,
+        ) / 100.0,
     };
+    if st.is_some_and(|s| s.game_error_rate_pct.is_some()) && raw.gaming.is_none() {
+        c.fail(
+            "stable.game_error_rate_pct",
+            "game operations fail only where there are games",
+            "a [gaming] table, or error_rate_pct for requests",
+        );
+    }
 
     // [release]
     let rel = raw.release.as_ref();
@@ -702,9 +716,10 @@ pub fn validate(
             ("health_status_code", r.health_status_code.is_some()),
             ("boot_failure_pct", r.boot_failure_pct.is_some()),
             ("memory_leak_mb_per_hour", r.memory_leak_mb_per_hour.is_some()),
+            ("game_error_rate_pct", r.game_error_rate_pct.is_some()),
         ];
         let effect_list = "error_rate_pct, latency_multiplier, health_check_failure_pct, health_status_code, \
-                           boot_failure_pct, memory_leak_mb_per_hour";
+                           boot_failure_pct, memory_leak_mb_per_hour, game_error_rate_pct";
         if quality == Quality::Good && !c.failed("release.quality") {
             for (field, set) in effects {
                 if set {
@@ -744,6 +759,18 @@ pub fn validate(
             0.0,
             1_048_576.0,
         );
+        new.game_error_prob = c.pct(
+            "release.game_error_rate_pct",
+            r.game_error_rate_pct,
+            stable.game_error_prob * 100.0,
+        ) / 100.0;
+        if r.game_error_rate_pct.is_some() && raw.gaming.is_none() {
+            c.fail(
+                "release.game_error_rate_pct",
+                "game operations fail only where there are games",
+                "a [gaming] table, or error_rate_pct for requests",
+            );
+        }
     }
     let release = ReleaseSpec { quality, new };
 
@@ -890,7 +917,9 @@ pub fn validate(
     // [strategy]
     let strategy =
         super::validate_strategy::validate_strategy(&mut c, raw.strategy.as_ref(), &metrics, &simulation, instances);
-    let rollback = super::validate_rollback::validate_rollback(&mut c, raw, &stable.label, &release.new.label);
+    let mut rollback = super::validate_rollback::validate_rollback(&mut c, raw, &stable.label, &release.new.label);
+    let mut strategy = strategy;
+    let gaming = super::validate_gaming::validate_gaming(&mut c, raw, &simulation, &mut strategy, &mut rollback);
 
     if c.errors.is_empty() {
         Ok(Scenario {
@@ -904,6 +933,7 @@ pub fn validate(
             traffic,
             capacity,
             sessions,
+            gaming,
             stable,
             release,
             metrics,

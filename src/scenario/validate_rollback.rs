@@ -7,7 +7,17 @@ use super::validate::Checker;
 use crate::engine::SimDuration;
 use crate::model::Version;
 
-const TRIGGER_KINDS: [&str; 5] = ["error_rate", "latency", "availability", "custom_metric", "manual"];
+const TRIGGER_KINDS: [&str; 9] = [
+    "error_rate",
+    "latency",
+    "availability",
+    "custom_metric",
+    "manual",
+    "game_completion",
+    "bet_success",
+    "session_continuity",
+    "game_latency",
+];
 const METRICS: [&str; 4] = ["cpu_utilization_pct", "memory_mb", "restarts", "in_flight_requests"];
 
 fn trigger_fields(kind: &str) -> &'static [&'static str] {
@@ -16,6 +26,10 @@ fn trigger_fields(kind: &str) -> &'static [&'static str] {
         "latency" => &["scope", "min_request_count", "threshold", "percentile", "window"],
         "availability" => &["scope", "min_request_count", "below_pct", "window"],
         "custom_metric" => &["metric", "threshold", "comparison", "version", "window"],
+        "game_completion" | "bet_success" | "session_continuity" => {
+            &["scope", "min_request_count", "below_pct", "window"]
+        }
+        "game_latency" => &["scope", "min_request_count", "threshold", "window"],
         _ => &["at"],
     }
 }
@@ -324,6 +338,48 @@ fn trigger(c: &mut Checker, i: usize, t: &RawTrigger, scrape: SimDuration) -> Op
                 threshold: number_threshold(c, "a number").unwrap_or(0.0),
                 comparison,
                 version,
+                window: window(c, "window", t.window.as_ref()),
+            }
+        }
+        "game_completion" | "bet_success" | "session_continuity" => {
+            required(
+                c,
+                "below_pct",
+                t.below_pct.is_some(),
+                "a percentage, e.g. below_pct = 95",
+            );
+            let metric = match kind {
+                "game_completion" => GameMetric::Completion,
+                "bet_success" => GameMetric::BetSuccess,
+                _ => GameMetric::SessionContinuity,
+            };
+            TriggerKind::Game {
+                metric,
+                threshold: c.pct(&format!("{path}.below_pct"), t.below_pct, 95.0),
+                window: window(c, "window", t.window.as_ref()),
+            }
+        }
+        "game_latency" => {
+            let threshold = match &t.threshold {
+                Some(toml::Value::String(s)) => {
+                    c.positive_duration(&format!("{path}.threshold"), Some(s), SimDuration::from_millis(200))
+                }
+                Some(other) => {
+                    c.fail(
+                        &format!("{path}.threshold"),
+                        format!("{other} is not a duration string"),
+                        "a duration such as \"200ms\"",
+                    );
+                    SimDuration::from_millis(200)
+                }
+                None => {
+                    required(c, "threshold", false, "a duration such as \"200ms\"");
+                    SimDuration::from_millis(200)
+                }
+            };
+            TriggerKind::Game {
+                metric: GameMetric::Latency,
+                threshold: threshold.as_millis_f64(),
                 window: window(c, "window", t.window.as_ref()),
             }
         }

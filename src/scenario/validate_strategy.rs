@@ -270,6 +270,7 @@ fn criteria(c: &mut Checker, s: &RawStrategy, metrics: &MetricsSpec, check_inter
             1_000_000_000,
         ) as u64,
         evaluation_window: window,
+        games: None,
     }
 }
 
@@ -674,6 +675,7 @@ fn blue_green(
         auto_promote: s.auto_promote.unwrap_or(true),
         manual_promotions: manual_promotions(c, s),
         progress_deadline,
+        games: None,
     }
 }
 

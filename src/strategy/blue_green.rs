@@ -6,7 +6,7 @@
 //! both fleets run.
 
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
-use crate::analysis::{Criterion, CriterionFailure, Verdict};
+use crate::analysis::{game_failures, with_game_failures, Criterion, CriterionFailure, Verdict};
 use crate::engine::SimTime;
 use crate::model::Version;
 use crate::scenario::{BlueGreenSpec, RecoveryKind};
@@ -81,13 +81,17 @@ impl BlueGreenController {
                 });
             }
         }
-        let verdict = if broken.is_empty() {
+        let mut verdict = if broken.is_empty() {
             Verdict::Pass
         } else if w.requests >= self.spec.validation_min_request_count {
-            Verdict::Fail(broken.clone())
+            Verdict::Fail(broken)
         } else {
-            Verdict::Inconclusive(broken.clone())
+            Verdict::Inconclusive(broken)
         };
+        if let Some(g) = &self.spec.games {
+            let games = obs.metrics.window(Version::New, obs.now, g.window).games;
+            verdict = with_game_failures(verdict, game_failures(g, &games));
+        }
         self.checks += 1;
         out.push(Command::Report(Report::Check {
             number: self.checks,
@@ -97,9 +101,9 @@ impl BlueGreenController {
             p99_s: w.p99_s,
             verdict: verdict.clone(),
         }));
-        if matches!(verdict, Verdict::Fail(_)) {
+        if let Verdict::Fail(failures) = verdict {
             out.push(Command::Report(Report::RollbackTriggered {
-                cause: RollbackCause::Validation(broken),
+                cause: RollbackCause::Validation(failures),
             }));
             self.abort(Outcome::RolledBack, out);
             return false;

@@ -22,6 +22,7 @@ fn spec(auto_promote: bool) -> BlueGreenSpec {
         auto_promote,
         manual_promotions: vec![SimDuration::from_secs(500)],
         progress_deadline: SimDuration::from_secs(600),
+        games: None,
     }
 }
 

@@ -12,7 +12,7 @@
 //! an abort with an immediate switch back to stable.
 
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
-use crate::analysis::{evaluate, Verdict};
+use crate::analysis::{evaluate, game_failures, with_game_failures, Verdict};
 use crate::engine::SimTime;
 use crate::model::Version;
 use crate::scenario::{AnalysisLength, CanaryScale, CanarySpec, CanaryStep, RecoveryKind};
@@ -266,7 +266,11 @@ impl CanaryController {
         out.push(Command::WakeAt(self.next_check));
         let c = &self.spec.criteria;
         let window = obs.metrics.window(Version::New, obs.now, c.evaluation_window);
-        let verdict = evaluate(c, &window);
+        let mut verdict = evaluate(c, &window);
+        if let Some(g) = &c.games {
+            let games = obs.metrics.window(Version::New, obs.now, g.window).games;
+            verdict = with_game_failures(verdict, game_failures(g, &games));
+        }
         self.checks += 1;
         out.push(Command::Report(Report::Check {
             number: self.checks,

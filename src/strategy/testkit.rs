@@ -33,6 +33,7 @@ pub fn window(requests: u64, errors: u64) -> WindowStats {
         errors,
         buckets: vec![],
         p99_s: Some(0.1),
+        games: Default::default(),
     }
 }
 

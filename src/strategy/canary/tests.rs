@@ -24,6 +24,7 @@ fn spec() -> CanarySpec {
             max_latency_p99: None,
             min_request_count: 200,
             evaluation_window: SimDuration::from_secs(60),
+            games: None,
         },
     }
 }
