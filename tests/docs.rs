@@ -64,7 +64,7 @@ fn every_scenario_field_is_documented() {
             );
         }
     }
-    assert_eq!(files, 5);
+    assert_eq!(files, 6);
 }
 
 #[test]
@@ -97,4 +97,29 @@ fn the_readme_commands_are_the_ones_that_work() {
     assert!(readme.contains("cargo run --release -- run scenarios/reference-canary.toml --trace"));
     assert!(readme.contains("\ncargo test\n"));
     assert!(common::scenario_path("reference-canary.toml").exists());
+}
+
+#[test]
+fn the_gaming_walkthrough_shows_what_the_run_prints() {
+    use deploysim::report::narrate::{summary_text, Narrator};
+    let readme = readme();
+    let section = &readme[readme.find("## Gaming-aware rollouts (BitCraps)").expect("the section")..];
+    assert!(section.contains("cargo run --release -- run scenarios/bitcraps/gaming-canary-bad.toml --trace"));
+    let s = common::load("bitcraps/gaming-canary-bad.toml");
+    let r = deploysim::sim::run(&s, s.seed, deploysim::sim::RunOptions::default()).unwrap();
+    let narrator = Narrator::new(&s, &r.summary);
+    let mut printed: Vec<String> = r.events.iter().filter_map(|(t, e)| narrator.line(*t, e)).collect();
+    printed.extend(summary_text(&r.summary).lines().map(str::to_string));
+    // The first two text blocks of the section: the trace and the summary's
+    // game lines, each line as the program prints it ("..." marks a cut).
+    let blocks: Vec<&str> = section.split("```text\n").skip(1).take(2).collect();
+    assert_eq!(blocks.len(), 2);
+    let mut checked = 0;
+    for block in blocks {
+        for line in block.split("```").next().unwrap().lines().filter(|l| *l != "...") {
+            assert!(printed.iter().any(|p| p == line), "README line not printed: {line}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "{checked}");
 }

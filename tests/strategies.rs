@@ -107,8 +107,13 @@ fn only_recreate_has_downtime_when_the_release_is_good() {
         } else {
             assert_eq!(dropped, 0, "{name}");
             // A good release behaves like stable and, with common random
-            // numbers, every request fails or not exactly as without a rollout.
-            assert_eq!(excess, 0, "{name}");
+            // numbers, every request fails or not exactly as without a
+            // rollout. (In aggregate mode counts are drawn per stretch
+            // between changes, and the rollout's changes cut the stretches
+            // elsewhere, so there the two agree in distribution only.)
+            if s.fidelity == deploysim::scenario::Fidelity::Request {
+                assert_eq!(excess, 0, "{name}");
+            }
         }
     }
 }

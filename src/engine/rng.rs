@@ -33,6 +33,10 @@ pub enum Subsystem {
     Buckets = 9,
     /// Games: arrivals, players, phase lengths and game operations.
     Games = 10,
+    /// Where the gaming-aware path moves or restores games: apart from the
+    /// game stream, so plain and gaming-aware runs of one seed see the same
+    /// games arrive and the same operations fail.
+    GameMoves = 11,
 }
 
 /// The random streams of one trial.
@@ -57,6 +61,8 @@ pub struct Streams {
     pub buckets: ChaCha8Rng,
     /// Game stream.
     pub games: ChaCha8Rng,
+    /// Game moves stream.
+    pub game_moves: ChaCha8Rng,
 }
 
 impl Streams {
@@ -73,6 +79,7 @@ impl Streams {
             sessions: stream(seed, trial, Subsystem::Sessions),
             buckets: stream(seed, trial, Subsystem::Buckets),
             games: stream(seed, trial, Subsystem::Games),
+            game_moves: stream(seed, trial, Subsystem::GameMoves),
         }
     }
 }

@@ -262,6 +262,63 @@ pub fn scenario_for_seed(seed: u64) -> String {
     let _ = write!(t, "[strategy]\n{}", strategy(&mut rng));
     t.push_str(&triggers(&mut rng));
     t.push_str(&faults(&mut rng, capacity, sessions));
+    if rng.random_bool(0.35) {
+        t.push_str(&gaming(&mut rng, &t));
+    }
+    t
+}
+
+/// A `[gaming]` table (the gaming-aware path where the strategy allows it),
+/// a game error rate, and sometimes gaming criteria and triggers.
+fn gaming<R: Rng + ?Sized>(rng: &mut R, so_far: &str) -> String {
+    let checks = ["kind = \"canary\"", "kind = \"blue_green\""]
+        .iter()
+        .any(|k| so_far.contains(k));
+    let aware_allowed = checks || so_far.contains("kind = \"none\"");
+    let players = rng.random_range(1..8);
+    let rounds = rng.random_range(1..5);
+    let mut t = format!(
+        "[stable]\ngame_error_rate_pct = {}\n[gaming]\naware = {}\ngames_per_minute = {}\n\
+         players_min = {players}\nplayers_max = {}\nrounds_min = {rounds}\nrounds_max = {}\n\
+         waiting = {{ dist = \"uniform\", min = \"1s\", max = \"{}s\" }}\n\
+         betting = {{ dist = \"exponential\", mean = \"{}s\" }}\nrolling = \"{}s\"\npayout = \"{}s\"\n\
+         migration_cutoff = \"{}s\"\ndrain_timeout = \"{}s\"\n",
+        rng.random_range(0..20),
+        aware_allowed && rng.random_bool(0.7),
+        rng.random_range(0..120),
+        players + rng.random_range(0..4),
+        rounds + rng.random_range(0..3),
+        rng.random_range(2..40),
+        rng.random_range(1..90),
+        rng.random_range(1..10),
+        rng.random_range(1..10),
+        rng.random_range(0..60),
+        rng.random_range(1..300),
+    );
+    if checks && rng.random_bool(0.5) {
+        let _ = write!(
+            t,
+            "[gaming.criteria]\nmin_games = {}\nwindow = \"{}s\"\n",
+            rng.random_range(0..10),
+            rng.random_range(30..400)
+        );
+    }
+    if rng.random_bool(0.5) {
+        let kind = pick(
+            rng,
+            &["game_completion", "bet_success", "session_continuity", "game_latency"],
+        );
+        let threshold = if kind == "game_latency" {
+            format!("threshold = \"{}ms\"", rng.random_range(10..400))
+        } else {
+            format!("below_pct = {}", rng.random_range(50..100))
+        };
+        let _ = write!(
+            t,
+            "[[rollback.triggers]]\nkind = \"{kind}\"\n{threshold}\nwindow = \"{}s\"\n",
+            rng.random_range(30..400)
+        );
+    }
     t
 }
 

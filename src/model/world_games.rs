@@ -455,7 +455,7 @@ impl World {
                 .get_or_insert_with(|| format!("game {id} moved while {}", phase.as_str()));
         }
         let from_version = self.instances[from.0 as usize].version;
-        let u: f64 = self.streams.games.random();
+        let u: f64 = self.streams.game_moves.random();
         let Some(to) = self
             .pick_instance(from_version, u)
             .or_else(|| self.pick_instance(other(from_version), u))
@@ -499,8 +499,8 @@ impl World {
                 .collect()
         };
         for id in waiting {
-            let u: f64 = self.streams.games.random();
-            let u_pick: f64 = self.streams.games.random();
+            let u: f64 = self.streams.game_moves.random();
+            let u_pick: f64 = self.streams.game_moves.random();
             if u >= p {
                 continue;
             }
@@ -534,8 +534,11 @@ impl World {
             (g.instance, g.backed_up, u64::from(g.open_bets))
         };
         let from_version = self.instances[from.0 as usize].version;
-        let u: f64 = self.streams.games.random();
-        let waiting = self.draw(|g| &g.waiting);
+        let u: f64 = self.streams.game_moves.random();
+        let waiting = {
+            let spec = self.gaming.as_ref().expect("games only with [gaming]");
+            spec.waiting.sample(&mut self.streams.game_moves)
+        };
         let to = if backed_up {
             // Restored where the rollout sends players now.
             let wanted = if self.weight_pct() >= 100.0 {
@@ -654,5 +657,81 @@ fn other(v: Version) -> Version {
     match v {
         Version::Stable => Version::New,
         Version::New => Version::Stable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Streams;
+
+    fn world() -> World {
+        let text = "[fleet]\ninstances = 2\n[traffic]\nrate_rps = 1\n[release]\nversion = \"v2\"\nquality = \"good\"\n\
+                    [gaming]\naware = true\n[strategy]\nkind = \"canary\"\n";
+        let s = crate::scenario::parse(std::path::Path::new("t.toml"), text, "t").expect("valid");
+        let mut w = World::new(&s, Streams::new(1, 0));
+        w.start();
+        w.prepare_games(SimTime::ZERO);
+        w
+    }
+
+    /// Puts a game in `phase` on instance 0.
+    fn game(w: &mut World, phase: GamePhase) -> u32 {
+        let floor = w.floor.as_mut().expect("floor");
+        let id = floor.games.len() as u32;
+        floor.games.push(Game {
+            id,
+            instance: InstanceId(0),
+            phase,
+            phase_ends: SimTime::from_secs(100),
+            epoch: 0,
+            players: 2,
+            rounds_left: 1,
+            open_bets: 0,
+            backed_up: true,
+            harmed: false,
+            live: true,
+            lost: false,
+        });
+        floor.attach(id, InstanceId(0));
+        id
+    }
+
+    #[test]
+    fn the_checker_sees_an_active_game_moved() {
+        let mut w = world();
+        let waiting = game(&mut w, GamePhase::Waiting);
+        assert!(w.migrate(SimTime::ZERO, waiting));
+        assert_eq!(w.games_problem(), None);
+        let rolling = game(&mut w, GamePhase::Rolling);
+        assert!(w.migrate(SimTime::ZERO, rolling));
+        let problem = w.games_problem().expect("a violation");
+        assert!(problem.contains("moved while rolling"), "{problem}");
+    }
+
+    #[test]
+    fn the_checker_sees_an_unbalanced_ledger_and_a_game_on_a_stopped_instance() {
+        let mut w = world();
+        w.floor.as_mut().expect("floor").totals.bets.placed += 1;
+        assert!(w.games_problem().expect("a violation").contains("bets not conserved"));
+        let mut w = world();
+        game(&mut w, GamePhase::Payout);
+        w.set_status(InstanceId(0), InstanceStatus::Stopped);
+        assert!(w.games_problem().expect("a violation").contains("which is Stopped"));
+    }
+
+    #[test]
+    fn a_stopping_instance_keeps_active_games_and_moves_the_rest() {
+        let mut w = world();
+        let waiting = game(&mut w, GamePhase::Waiting);
+        let rolling = game(&mut w, GamePhase::Rolling);
+        w.set_status(InstanceId(0), InstanceStatus::Stopping);
+        w.games_on_stopping(SimTime::ZERO, InstanceId(0));
+        let floor = w.floor.as_ref().expect("floor");
+        assert_eq!(floor.games[waiting as usize].instance, InstanceId(1));
+        assert_eq!(floor.games[rolling as usize].instance, InstanceId(0));
+        // The stop waits for the rolling game.
+        assert!(!w.stop_may_finish(InstanceId(0)));
+        assert_eq!(w.games_problem(), None);
     }
 }

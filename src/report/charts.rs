@@ -38,6 +38,9 @@ pub struct Chart {
     pub svg: String,
     /// The chart as PNG bytes (8-bit RGB).
     pub png: Vec<u8>,
+    /// A paragraph the report shows under the title, explaining the chart;
+    /// empty (as every chart here makes it) for none.
+    pub caption: String,
 }
 
 /// One sweep cell as a point: x = TTD, y = blast radius, whiskers p50..p95
@@ -90,6 +93,25 @@ pub struct Mark {
     pub label: String,
 }
 
+/// One sweep cell in the gaming comparison: a row across its panels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GamingRow {
+    /// Group (strategy variant); chooses the colour of the row's marks.
+    pub group: String,
+    /// Row label, e.g. `canary-plain / bad`.
+    pub label: String,
+    /// Mean players harmed per trial (blast radius in players).
+    pub players_harmed: f64,
+    /// Mean games disrupted per trial.
+    pub games_disrupted: f64,
+    /// Mean bets lost per trial.
+    pub bets_lost: f64,
+    /// Mean session continuity, percent.
+    pub session_continuity_pct: f64,
+    /// Median time to detect, seconds; `None` when nothing was detected.
+    pub ttd_p50_s: Option<f64>,
+}
+
 /// Size of the sweep charts, pixels.
 const CHART_SIZE: (u32, u32) = (900, 560);
 /// Size of the run timeline, pixels: taller, it has three panels.
@@ -110,12 +132,36 @@ const TARGET_TICKS: f64 = 6.0;
 /// Hard cap on ticks, whatever the range, so tick loops always end.
 const MAX_TICKS: usize = 64;
 
+/// Width of the gaming comparison, pixels: five panels beside the labels.
+const GAMING_WIDTH: u32 = 1100;
+/// Height of one row of the gaming comparison, pixels.
+const GAMING_ROW: u32 = 28;
+/// Height of the gaming comparison without its rows (title, panel headings,
+/// axes), pixels.
+const GAMING_CHROME: u32 = 150;
+/// Height limits of the gaming comparison, pixels: a few rows still get a
+/// normal-looking chart, and a huge sweep does not get an endless one.
+const GAMING_HEIGHT: (u32, u32) = (360, 1600);
+/// Width limits of the row label column of the gaming comparison, pixels:
+/// the column fits the longest label within them, and longer labels lose
+/// their middle (the end names the release, which matters most).
+const GAMING_LABEL_WIDTH: (i32, i32) = (160, 380);
+/// Where a row label's text starts in its column, after the swatch, pixels.
+const GAMING_LABEL_INDENT: i32 = 24;
+/// Tick count the narrow axes of the gaming comparison aim for.
+const GAMING_TICKS: f64 = 3.0;
+/// Rows closer than this many pixels get only every k-th label and value,
+/// so text never overlaps.
+const GAMING_MIN_TEXT_PITCH: i32 = 14;
+
 const TEXT: RGBColor = RGBColor(36, 41, 47);
 const MUTED: RGBColor = RGBColor(110, 118, 129);
 const GRID: RGBColor = RGBColor(225, 228, 232);
 const STABLE_COLOUR: RGBColor = RGBColor(31, 119, 180);
 const NEW_COLOUR: RGBColor = RGBColor(255, 127, 14);
 const MARK_COLOUR: RGBColor = RGBColor(200, 30, 60);
+/// Background of every other row in the gaming comparison.
+const BAND: RGBColor = RGBColor(243, 245, 248);
 
 /// Tableau 10: distinct and readable for most colour-blind viewers.
 const PALETTE: [RGBColor; 10] = [
@@ -211,6 +257,22 @@ pub fn power_vs_false_rollback(points: &[PowerPoint]) -> Chart {
     )
 }
 
+/// What a rollout broke in games, one row per sweep cell (in input order)
+/// across five panels that share the rows: bars for the mean players
+/// harmed, games disrupted and bets lost per trial, dots for the mean
+/// session continuity and the median time to detect. Each value is written
+/// beside its mark, and a row's colour follows its group. The canvas grows
+/// with the number of rows so the labels keep their room.
+pub fn gaming_comparison(rows: &[GamingRow]) -> Chart {
+    const NAME: &str = "gaming_comparison";
+    const TITLE: &str = "Games: what the rollout broke, per cell (means per trial)";
+    let size = gaming_size(rows.len());
+    if rows.is_empty() {
+        return no_data_chart(NAME, TITLE, size);
+    }
+    render(NAME, TITLE, size, &GamingPlot { title: TITLE, rows })
+}
+
 /// One run over time in three stacked panels sharing the time axis: the
 /// traffic split with the controller phases as labelled background bands,
 /// the error rate per version, and p99 latency per version. Each mark is a
@@ -283,6 +345,7 @@ fn render(name: &str, title: &str, size: (u32, u32), plot: &impl Plot) -> Chart 
             title: title.to_string(),
             svg,
             png,
+            caption: String::new(),
         },
         Err(error) => render_fallback(name, title, size, &format!("chart could not be drawn: {error}")),
     }
@@ -313,6 +376,7 @@ fn render_fallback(name: &str, title: &str, size: (u32, u32), message: &str) -> 
         title: title.to_string(),
         svg,
         png,
+        caption: String::new(),
     }
 }
 
@@ -381,6 +445,41 @@ fn truncate_chars(text: &str, max: usize) -> String {
     }
     let kept: String = text.chars().take(max.saturating_sub(1)).collect();
     format!("{kept}…")
+}
+
+/// Cuts the middle out of `text`, marked with an ellipsis, leaving at most
+/// `max` characters: the start and the end of a label (strategy and
+/// release) usually say the most.
+fn truncate_middle(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_string();
+    }
+    let kept = max.saturating_sub(1);
+    let tail = kept * 2 / 5;
+    let head: String = text.chars().take(kept - tail).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    format!("{head}…{end}")
+}
+
+/// `text`, shortened in the middle until it is at most `max_width` pixels
+/// wide in `style` (at worst to the ellipsis alone).
+fn fit_middle<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    max_width: i32,
+    style: &TextStyle,
+) -> Result<String, DrawingAreaErrorKind<DB::ErrorType>> {
+    let text = truncate_middle(text, 120);
+    let count = text.chars().count();
+    for keep in (1..=count).rev() {
+        let candidate = truncate_middle(&text, keep);
+        let (width, _) = area.estimate_text_size(&candidate, style)?;
+        if i64::from(width) <= i64::from(max_width) {
+            return Ok(candidate);
+        }
+    }
+    Ok("…".to_string())
 }
 
 /// Fills the canvas white, draws the title and returns the area below it.
@@ -638,10 +737,15 @@ impl Axis {
 
     /// Linear over exactly `lo..hi`.
     fn linear(lo: f64, hi: f64) -> Axis {
+        Axis::linear_aiming(lo, hi, TARGET_TICKS)
+    }
+
+    /// Linear over exactly `lo..hi`, aiming at `target` ticks.
+    fn linear_aiming(lo: f64, hi: f64, target: f64) -> Axis {
         if !(lo.is_finite() && hi.is_finite() && lo < hi) {
             return Axis::unit();
         }
-        let step = nice_step((hi - lo) / TARGET_TICKS);
+        let step = nice_step((hi - lo) / target);
         Axis {
             lo,
             hi,
@@ -653,6 +757,11 @@ impl Axis {
     /// Linear around `values`, ends rounded out to whole steps, starting at
     /// zero when `from_zero` and no value is negative.
     fn fit_linear(values: &[f64], from_zero: bool) -> Axis {
+        Axis::fit_linear_aiming(values, from_zero, TARGET_TICKS)
+    }
+
+    /// [`Axis::fit_linear`] aiming at `target` ticks, for narrow panels.
+    fn fit_linear_aiming(values: &[f64], from_zero: bool, target: f64) -> Axis {
         let Some((min, max)) = min_max(values) else {
             return Axis::unit();
         };
@@ -668,8 +777,8 @@ impl Axis {
         }
         // A little headroom so the largest point does not sit on the frame.
         hi += (hi - lo) * 0.02;
-        let step = nice_step((hi - lo) / TARGET_TICKS);
-        Axis::linear((lo / step).floor() * step, (hi / step).ceil() * step)
+        let step = nice_step((hi - lo) / target);
+        Axis::linear_aiming((lo / step).floor() * step, (hi / step).ceil() * step, target)
     }
 
     /// Linear over exactly the values' span, for time: a run's rows cover
@@ -1065,6 +1174,328 @@ fn draw_power_group<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Canvas size of the gaming comparison with `rows` rows.
+fn gaming_size(rows: usize) -> (u32, u32) {
+    let rows = u32::try_from(rows).unwrap_or(u32::MAX);
+    let height = rows
+        .saturating_mul(GAMING_ROW)
+        .saturating_add(GAMING_CHROME)
+        .clamp(GAMING_HEIGHT.0, GAMING_HEIGHT.1);
+    (GAMING_WIDTH, height)
+}
+
+/// One panel of the gaming comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GamingMetric {
+    PlayersHarmed,
+    GamesDisrupted,
+    BetsLost,
+    Continuity,
+    Ttd,
+}
+
+impl GamingMetric {
+    /// The panels, left to right: what broke first, then the context.
+    const ALL: [GamingMetric; 5] = [
+        GamingMetric::PlayersHarmed,
+        GamingMetric::GamesDisrupted,
+        GamingMetric::BetsLost,
+        GamingMetric::Continuity,
+        GamingMetric::Ttd,
+    ];
+
+    fn heading(self) -> &'static str {
+        match self {
+            GamingMetric::PlayersHarmed => "Players harmed",
+            GamingMetric::GamesDisrupted => "Games disrupted",
+            GamingMetric::BetsLost => "Bets lost",
+            GamingMetric::Continuity => "Session continuity",
+            GamingMetric::Ttd => "Time to detect",
+        }
+    }
+
+    /// The x axis title, naming the unit.
+    fn unit(self) -> &'static str {
+        match self {
+            GamingMetric::PlayersHarmed => "players per trial",
+            GamingMetric::GamesDisrupted => "games per trial",
+            GamingMetric::BetsLost => "bets per trial",
+            GamingMetric::Continuity => "% of sessions kept",
+            GamingMetric::Ttd => "median, seconds",
+        }
+    }
+
+    /// The row's value; `None` when it has none (no rollback to time).
+    fn value(self, row: &GamingRow) -> Option<f64> {
+        match self {
+            GamingMetric::PlayersHarmed => Some(row.players_harmed),
+            GamingMetric::GamesDisrupted => Some(row.games_disrupted),
+            GamingMetric::BetsLost => Some(row.bets_lost),
+            GamingMetric::Continuity => Some(row.session_continuity_pct),
+            GamingMetric::Ttd => row.ttd_p50_s,
+        }
+    }
+
+    /// Counts of harm are bars from zero, so their lengths compare; the
+    /// context panels mark values with dots.
+    fn is_bar(self) -> bool {
+        !matches!(self, GamingMetric::Continuity | GamingMetric::Ttd)
+    }
+
+    /// A finite value as written beside its mark.
+    fn text(self, value: f64) -> String {
+        match self {
+            GamingMetric::Continuity => format!("{value:.2}%"),
+            GamingMetric::Ttd => format!("{value:.0} s"),
+            // A decimal matters only while the mean is small.
+            _ if value.abs() >= 100.0 => format!("{value:.0}"),
+            _ => format!("{value:.1}"),
+        }
+    }
+
+    /// The panel's x axis: from zero with room on the right for the value
+    /// text, except continuity, see [`continuity_axis`].
+    fn axis(self, values: &[f64]) -> Axis {
+        if self == GamingMetric::Continuity {
+            return continuity_axis(values);
+        }
+        let mut with_room = values.to_vec();
+        with_room.extend(min_max(values).map(|(_, max)| max * 1.35));
+        Axis::fit_linear_aiming(&with_room, true, GAMING_TICKS)
+    }
+}
+
+/// Continuity sits near 100% and differs in the decimals, so its axis ends
+/// at 100 and starts a little below the lowest value rather than at zero.
+/// Its marks are dots, not bars, so the cut axis exaggerates no length.
+fn continuity_axis(values: &[f64]) -> Axis {
+    let Some((min, max)) = min_max(values) else {
+        return Axis::linear_aiming(0.0, 100.0, GAMING_TICKS);
+    };
+    if min < 0.0 || max > 100.0 {
+        return Axis::fit_linear_aiming(values, false, GAMING_TICKS);
+    }
+    let span = (100.0 - min).max(1.0);
+    let step = nice_step(span / 4.0);
+    let lo = (((min - span * 0.3) / step).floor() * step).max(0.0);
+    Axis::linear_aiming(lo, 100.0, GAMING_TICKS)
+}
+
+struct GamingPlot<'a> {
+    title: &'a str,
+    rows: &'a [GamingRow],
+}
+
+impl Plot for GamingPlot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let body = framed(root, self.title)?;
+        let (label_area, panels_area) = body.split_horizontally(self.label_width(&body)?);
+        let panel_areas = panels_area.split_evenly((1, GamingMetric::ALL.len()));
+        // Row i sits at n - i - 0.5, so the first row is on top.
+        let y_axis = Axis::linear(0.0, self.rows.len() as f64);
+        let mut charts = Vec::with_capacity(panel_areas.len());
+        for (area, metric) in panel_areas.iter().zip(GamingMetric::ALL) {
+            let values = finite(self.rows.iter().filter_map(|r| metric.value(r)));
+            let chart = ChartBuilder::on(area)
+                .margin_top(4)
+                .margin_left(10)
+                .margin_right(22)
+                .caption(metric.heading(), font(14.0))
+                .x_label_area_size(44)
+                .build_cartesian_2d(metric.axis(&values), y_axis.clone())?;
+            charts.push((metric, chart));
+        }
+        let Some((_, first)) = charts.first() else {
+            return Ok(());
+        };
+        let stride = self.text_stride(first);
+        self.draw_bands(root, &body, first)?;
+        self.draw_labels(&label_area, first, stride)?;
+
+        let groups = first_appearance(self.rows.iter().map(|r| r.group.as_str()));
+        for (metric, chart) in &mut charts {
+            draw_gaming_mesh(chart, metric.unit())?;
+            for (i, row) in self.rows.iter().enumerate() {
+                let colour = palette(position_of(&groups, &row.group));
+                let show_text = i % stride == 0;
+                draw_gaming_mark(chart, *metric, row, self.row_y(i), colour, show_text)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl GamingPlot<'_> {
+    /// The y coordinate of row `i`'s centre.
+    fn row_y(&self, i: usize) -> f64 {
+        self.rows.len() as f64 - i as f64 - 0.5
+    }
+
+    /// Width of the label column: the longest label and its swatch, within
+    /// [`GAMING_LABEL_WIDTH`].
+    fn label_width<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<i32, DrawingAreaErrorKind<DB::ErrorType>> {
+        let mut widest = 0;
+        for row in self.rows {
+            let (width, _) = area.estimate_text_size(&truncate_chars(&row.label, 120), &font(12.0))?;
+            widest = widest.max(i32::try_from(width).unwrap_or(i32::MAX));
+        }
+        let padded = widest.saturating_add(GAMING_LABEL_INDENT + 10);
+        Ok(padded.clamp(GAMING_LABEL_WIDTH.0, GAMING_LABEL_WIDTH.1))
+    }
+
+    /// Every how many rows text is written: every row unless the rows are
+    /// packed too tightly for text to fit.
+    fn text_stride<DB: DrawingBackend>(&self, chart: &Chart2d<DB>) -> usize {
+        let pitch = row_pitch(chart);
+        usize::try_from((GAMING_MIN_TEXT_PITCH + pitch - 1) / pitch)
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// A pale band behind every other row, across the labels and all panels,
+    /// so the eye can follow a row from its label to its last value.
+    fn draw_bands<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        body: &DrawingArea<DB, Shift>,
+        chart: &Chart2d<DB>,
+    ) -> DrawResult<DB> {
+        let (left, _) = body.get_base_pixel();
+        let (width, _) = body.dim_in_pixel();
+        let right = left.saturating_add(i32::try_from(width).unwrap_or(0));
+        for i in (1..self.rows.len()).step_by(2) {
+            let centre = self.row_y(i);
+            let (_, top) = chart.backend_coord(&(0.0, centre + 0.5));
+            let (_, bottom) = chart.backend_coord(&(0.0, centre - 0.5));
+            root.draw(&Rectangle::new([(left, top), (right, bottom)], BAND.filled()))?;
+        }
+        Ok(())
+    }
+
+    /// Row labels in the left column, each after a swatch of its group's
+    /// colour, level with the row in the panels.
+    fn draw_labels<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        chart: &Chart2d<DB>,
+        stride: usize,
+    ) -> DrawResult<DB> {
+        let groups = first_appearance(self.rows.iter().map(|r| r.group.as_str()));
+        let (_, base_y) = area.get_base_pixel();
+        let (width, _) = area.dim_in_pixel();
+        let room = i32::try_from(width).unwrap_or(0) - GAMING_LABEL_INDENT - 6;
+        let style = font(12.0).pos(left_centre());
+        for (i, row) in self.rows.iter().enumerate().step_by(stride) {
+            let (_, y) = chart.backend_coord(&(0.0, self.row_y(i)));
+            let y = y - base_y;
+            let colour = palette(position_of(&groups, &row.group));
+            area.draw(&Rectangle::new([(4, y - 6), (16, y + 6)], colour.filled()))?;
+            let label = fit_middle(area, &row.label, room, &style)?;
+            area.draw(&Text::new(label, (GAMING_LABEL_INDENT, y), style.clone()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Distance between neighbouring rows, pixels (at least 1).
+fn row_pitch<DB: DrawingBackend>(chart: &Chart2d<DB>) -> i32 {
+    let (_, top) = chart.backend_coord(&(0.0, 1.0));
+    let (_, next) = chart.backend_coord(&(0.0, 0.0));
+    (next - top).abs().max(1)
+}
+
+/// Vertical grid and the x axis of one panel; rows need no y axis, their
+/// labels are in the left column.
+fn draw_gaming_mesh<DB: DrawingBackend>(chart: &mut Chart2d<DB>, unit: &str) -> DrawResult<DB> {
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .max_light_lines(0)
+        .bold_line_style(GRID.stroke_width(1))
+        .axis_style(MUTED.stroke_width(1))
+        .label_style(font(12.0))
+        .axis_desc_style(font(12.0))
+        // The axes choose their own (few) ticks; this cap only stops
+        // plotters from thinning them.
+        .x_labels(12)
+        .x_desc(unit)
+        .draw()?;
+    let (lo, hi) = (chart.x_range().start, chart.y_range().end);
+    chart
+        .plotting_area()
+        .draw(&PathElement::new(vec![(lo, 0.0), (lo, hi)], MUTED.stroke_width(1)))
+}
+
+/// One row's mark in one panel (a bar or a dot) with its value beside it;
+/// a row without a value gets a note instead.
+fn draw_gaming_mark<DB: DrawingBackend>(
+    chart: &Chart2d<DB>,
+    metric: GamingMetric,
+    row: &GamingRow,
+    y: f64,
+    colour: RGBColor,
+    show_text: bool,
+) -> DrawResult<DB> {
+    let lo = chart.x_range().start;
+    let area = chart.plotting_area();
+    let value = match metric.value(row) {
+        Some(v) if v.is_finite() => v,
+        other => {
+            let note = if other.is_some() { "n/a" } else { "no rollback" };
+            return match show_text {
+                true => draw_gaming_text(chart, (lo, y), note, 4, MUTED),
+                false => Ok(()),
+            };
+        }
+    };
+    if metric.is_bar() {
+        area.draw(&Rectangle::new(
+            [(lo, y - 0.32), (value, y + 0.32)],
+            colour.mix(0.75).filled(),
+        ))?;
+        area.draw(&Rectangle::new(
+            [(lo, y - 0.32), (value, y + 0.32)],
+            colour.stroke_width(1),
+        ))?;
+    } else {
+        // Dots shrink when rows are packed, so neighbours stay apart.
+        let radius = (row_pitch(chart) / 2 - 1).clamp(2, 5);
+        area.draw(&Circle::new((value, y), radius, colour.filled()))?;
+    }
+    if !show_text {
+        return Ok(());
+    }
+    let gap = if metric.is_bar() { 4 } else { 8 };
+    draw_gaming_text(chart, (value, y), &metric.text(value), gap, TEXT)
+}
+
+/// `text` right of `at`, or left of it when it would cross the panel's
+/// right edge.
+fn draw_gaming_text<DB: DrawingBackend>(
+    chart: &Chart2d<DB>,
+    at: (f64, f64),
+    text: &str,
+    gap: i32,
+    colour: RGBColor,
+) -> DrawResult<DB> {
+    let style = font(12.0).color(&colour).pos(left_centre());
+    let (width, _) = chart.plotting_area().estimate_text_size(text, &style)?;
+    let width = i32::try_from(width).unwrap_or(0);
+    let (x, _) = chart.backend_coord(&at);
+    let right_edge = chart.plotting_area().get_pixel_range().0.end;
+    let dx = if x + gap + width > right_edge {
+        -(gap + width)
+    } else {
+        gap
+    };
+    chart
+        .plotting_area()
+        .draw(&(EmptyElement::at(at) + Text::new(text.to_string(), (dx, 0), style)))
+}
+
 struct TimelinePlot<'a> {
     title: &'a str,
     rows: &'a [TimelineRow],
@@ -1403,6 +1834,27 @@ mod tests {
         ]
     }
 
+    fn gaming_row(group: &str, release: &str, harmed: f64, ttd: Option<f64>) -> GamingRow {
+        GamingRow {
+            group: group.into(),
+            label: format!("{group} / {release}"),
+            players_harmed: harmed,
+            games_disrupted: harmed / 5.0,
+            bets_lost: harmed / 2.0,
+            session_continuity_pct: 100.0 - harmed / 25.0,
+            ttd_p50_s: ttd,
+        }
+    }
+
+    fn sample_gaming_rows() -> Vec<GamingRow> {
+        vec![
+            gaming_row("canary-plain", "good", 11.0, None),
+            gaming_row("canary-plain", "bad", 41.2, Some(570.0)),
+            gaming_row("canary-gaming-aware", "good", 0.0, None),
+            gaming_row("canary-gaming-aware", "bad", 13.1, Some(510.0)),
+        ]
+    }
+
     fn decoded_size(png_bytes: &[u8]) -> (u32, u32) {
         let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
         let reader = decoder.read_info().expect("valid PNG");
@@ -1510,6 +1962,82 @@ mod tests {
         for text in ["canary", "rolling", "err&gt;1%", "p99&gt;2x"] {
             assert!(chart.svg.contains(text), "svg has {text}");
         }
+    }
+
+    #[test]
+    fn gaming_comparison_labels_every_cell_and_panel() {
+        let rows = sample_gaming_rows();
+        let chart = gaming_comparison(&rows);
+        assert_eq!(chart.name, "gaming_comparison");
+        assert_valid(&chart, gaming_size(rows.len()));
+        for row in &rows {
+            assert!(chart.svg.contains(&row.label), "svg has {}", row.label);
+        }
+        for text in [
+            "Players harmed",
+            "players per trial",
+            "Bets lost",
+            "% of sessions kept",
+            "41.2",
+            "98.35%",
+            "570 s",
+            "no rollback",
+        ] {
+            assert!(chart.svg.contains(text), "svg has {text}");
+        }
+        assert_eq!(chart, gaming_comparison(&rows), "byte-identical");
+    }
+
+    #[test]
+    fn gaming_comparison_of_nothing_says_no_data() {
+        let chart = gaming_comparison(&[]);
+        assert_valid(&chart, gaming_size(0));
+        assert!(chart.svg.contains("no data"));
+    }
+
+    #[test]
+    fn gaming_comparison_survives_odd_values_and_many_rows() {
+        let odd = vec![
+            GamingRow {
+                players_harmed: f64::NAN,
+                bets_lost: f64::INFINITY,
+                session_continuity_pct: -3.0,
+                ttd_p50_s: Some(f64::NAN),
+                ..gaming_row("a", "bad", 1.0, None)
+            },
+            GamingRow {
+                label: "a very long label ".repeat(20) + "/ good",
+                session_continuity_pct: 250.0,
+                ..gaming_row("b", "good", 1e300, Some(1e300))
+            },
+        ];
+        assert_valid(&gaming_comparison(&odd), gaming_size(odd.len()));
+        let many: Vec<GamingRow> = (0..200)
+            .map(|i| {
+                gaming_row(
+                    &format!("s{}", i % 30),
+                    &format!("r{i}"),
+                    f64::from(i),
+                    Some(f64::from(i)),
+                )
+            })
+            .collect();
+        let (_, height) = gaming_size(many.len());
+        assert_eq!(height, GAMING_HEIGHT.1, "height is capped");
+        let chart = gaming_comparison(&many);
+        assert_valid(&chart, gaming_size(many.len()));
+        assert!(chart.svg.contains("s0 / r0"));
+        assert!(!chart.svg.contains("s1 / r1<"), "packed rows label every k-th row only");
+    }
+
+    #[test]
+    fn middle_truncation_keeps_both_ends() {
+        assert_eq!(
+            truncate_middle("canary / long-fault-name / bad", 16),
+            "canary / … / bad"
+        );
+        assert_eq!(truncate_middle("short", 16), "short");
+        assert_eq!(truncate_middle("ééééé", 1), "…");
     }
 
     #[test]

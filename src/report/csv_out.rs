@@ -11,7 +11,7 @@ use crate::model::{InstanceStatus, Version};
 use crate::record::{SimEvent, Summary, TimelineRow};
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 44] = [
+pub const SUMMARY_COLUMNS: [&str; 45] = [
     "scenario",
     "strategy",
     "release",
@@ -51,6 +51,7 @@ pub const SUMMARY_COLUMNS: [&str; 44] = [
     "bets_refunded",
     "bets_reconciled",
     "bets_lost",
+    "bets_open",
     "sessions_dropped",
     "session_continuity_pct",
     "blast_radius_players",
@@ -142,7 +143,7 @@ pub fn summary_record(s: &Summary) -> Vec<String> {
         s.checks.to_string(),
     ];
     match &s.gaming {
-        None => row.extend(std::iter::repeat_n(String::new(), 18)),
+        None => row.extend(std::iter::repeat_n(String::new(), 19)),
         Some(g) => {
             let t = &g.totals;
             for n in [
@@ -159,6 +160,7 @@ pub fn summary_record(s: &Summary) -> Vec<String> {
                 t.bets.refunded,
                 t.bets.reconciled,
                 t.bets.lost,
+                t.bets.open,
                 t.sessions_dropped,
             ] {
                 row.push(n.to_string());

@@ -152,6 +152,8 @@ fn looks_numeric(cell: &str) -> bool {
     !stripped.is_empty() && stripped.parse::<f64>().is_ok()
 }
 
+/// Each chart as a figure: the SVG inline (or the PNG), captioned with its
+/// title and, when it has one, its caption paragraph.
 fn push_charts(html: &mut String, charts: &[Chart]) {
     if charts.is_empty() {
         return;
@@ -173,10 +175,11 @@ fn push_charts(html: &mut String, charts: &[Chart]) {
                 base64(&chart.png)
             )),
         }
-        html.push_str(&format!(
-            "<figcaption>{}</figcaption>\n</figure>\n",
-            escape(&chart.title)
-        ));
+        html.push_str(&format!("<figcaption>{}", escape(&chart.title)));
+        if !chart.caption.is_empty() {
+            html.push_str(&format!("\n<p>{}</p>\n", escape(&chart.caption)));
+        }
+        html.push_str("</figcaption>\n</figure>\n");
     }
     html.push_str("</section>\n");
 }
@@ -330,6 +333,17 @@ mod tests {
             assert_eq!(base64(input.as_bytes()), expected);
         }
         assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
+    }
+
+    #[test]
+    fn caption_paragraph_follows_the_title_only_when_set() {
+        let mut p = page();
+        let plain = render(&p);
+        assert!(!plain.contains("<figcaption>TTD CDF\n<p>"));
+        p.charts[1].caption = "What <this> shows.".into();
+        let html = render(&p);
+        assert!(html.contains("<figcaption>TTD CDF\n<p>What &lt;this&gt; shows.</p>\n</figcaption>"));
+        assert_eq!(html.matches("<figcaption>").count(), 2);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use crate::analysis::{Criterion, CriterionFailure, Verdict};
 use crate::engine::time::format_secs;
 use crate::engine::{SimDuration, SimTime};
+use crate::model::games::{GameCounters, GamePhase};
 use crate::model::world::{GameChange, WorldChange};
 use crate::model::Version;
 use crate::record::{SimEvent, Summary};
@@ -87,6 +88,37 @@ fn check_detail(requests: u64, errors: u64, p99_s: Option<f64>, verdict: &Verdic
         s.push_str(&failures_text(f));
     }
     s
+}
+
+/// A window of game counts for `events.csv`.
+fn games_detail(g: &GameCounters) -> String {
+    let pct = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.2}%"));
+    format!(
+        "games_ended={} game_completion={} bet_success={} session_continuity={} game_latency={}",
+        g.games_ended(),
+        pct(g.completion_pct()),
+        pct(g.bet_success_pct()),
+        pct(g.session_continuity_pct()),
+        g.avg_latency_ms().map_or("n/a".to_string(), |ms| format!("{ms:.1}ms"))
+    )
+}
+
+/// A window of game counts in words.
+fn games_sentence(window: SimDuration, g: &GameCounters) -> String {
+    if g.games_ended() == 0 {
+        return format!(" Games on it over the last {}: none ended.", format_window(window));
+    }
+    let pct = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.1}%"));
+    format!(
+        " Games on it over the last {}: {} ended, {} completed, bets {} settled, sessions {} kept, \
+         {} per game operation.",
+        format_window(window),
+        g.games_ended(),
+        pct(g.completion_pct()),
+        pct(g.bet_success_pct()),
+        pct(g.session_continuity_pct()),
+        g.avg_latency_ms().map_or("n/a".to_string(), |ms| format!("{ms:.0} ms"))
+    )
 }
 
 fn instance_name(version: Version, ordinal: u32) -> String {
@@ -214,12 +246,15 @@ pub fn describe(event: &SimEvent) -> Described {
                 errors,
                 p99_s,
                 verdict,
+                games,
                 ..
-            } => d(
-                "check",
-                &format!("#{number}"),
-                check_detail(*requests, *errors, *p99_s, verdict),
-            ),
+            } => {
+                let mut detail = check_detail(*requests, *errors, *p99_s, verdict);
+                if let Some((_, g)) = games {
+                    detail.push_str(&format!(" {}", games_detail(g)));
+                }
+                d("check", &format!("#{number}"), detail)
+            }
             Report::RollbackTriggered { cause } => d("rollback_triggered", &cause.name(), cause_text(cause)),
             Report::DeadlineExceeded { wanted, ready } => d(
                 "deadline_exceeded",
@@ -333,10 +368,14 @@ impl<'a> Narrator<'a> {
                 handling.as_str()
             ),
             GameChange::Migrated { game, from, to, phase } => format!(
-                "Game {game} ({}) moves from {} to {}, nothing at stake.",
+                "Game {game} ({}) moves from {} to {}: {}.",
                 phase.as_str(),
                 at(*from),
-                at(*to)
+                at(*to),
+                match phase {
+                    GamePhase::Waiting => "between rounds, nothing at stake",
+                    _ => "betting closes within the cutoff, so its open bets move with it",
+                }
             ),
             GameChange::Restored {
                 game,
@@ -383,7 +422,9 @@ impl<'a> Narrator<'a> {
                 errors,
                 p99_s,
                 verdict,
+                games,
             } => {
+                let games = games.map_or(String::new(), |(w, g)| games_sentence(w, &g));
                 let rate = if *requests > 0 {
                     format!("{:.2}%", 100.0 * *errors as f64 / *requests as f64)
                 } else {
@@ -397,7 +438,7 @@ impl<'a> Narrator<'a> {
                 };
                 format!(
                     "Check {number}: over the last {} {new} saw {requests} requests, {errors} errors ({rate}), \
-                     p99 {p99} -> {judged}.",
+                     p99 {p99}.{games} -> {judged}.",
                     format_window(*window)
                 )
             }
@@ -530,6 +571,35 @@ pub fn summary_text(s: &Summary) -> String {
         out.push_str(&format!(
             "  users harmed:       {users} sessions saw a failure from the new version\n"
         ));
+    }
+    if let Some(g) = &s.gaming {
+        let t = &g.totals;
+        out.push_str(&format!(
+            "  games:              {} started, {} completed, {} failed; {} disrupted by lost instances \
+             ({} restored from backup, {} lost); {} moved while safe; {} drain timeouts\n",
+            t.games_started,
+            t.games_completed,
+            t.games_failed,
+            t.games_disrupted,
+            t.games_restored,
+            t.games_lost,
+            t.games_migrated,
+            t.drain_timeouts
+        ));
+        out.push_str(&format!(
+            "  bets:               {} placed, {} settled, {} refunded, {} reconciled, {} LOST, {} open\n",
+            t.bets.placed, t.bets.settled, t.bets.refunded, t.bets.reconciled, t.bets.lost, t.bets.open
+        ));
+        let continuity = t.session_continuity_pct().map_or("-".into(), |c| format!("{c:.2}%"));
+        out.push_str(&format!(
+            "  players:            {} sessions, {} dropped (continuity {continuity}); {} players harmed after the rollout began\n",
+            t.sessions, t.sessions_dropped, t.players_harmed
+        ));
+        if let Some((n, through)) = g.recovery {
+            out.push_str(&format!(
+                "  rollback games:     {through} of the {n} games on the new version at the rollback came through\n"
+            ));
+        }
     }
     if let Some(excess) = s.excess_failed_requests() {
         out.push_str(&format!(

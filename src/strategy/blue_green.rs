@@ -88,10 +88,11 @@ impl BlueGreenController {
         } else {
             Verdict::Inconclusive(broken)
         };
-        if let Some(g) = &self.spec.games {
+        let games = self.spec.games.as_ref().map(|g| {
             let games = obs.metrics.window(Version::New, obs.now, g.window).games;
-            verdict = with_game_failures(verdict, game_failures(g, &games));
-        }
+            verdict = with_game_failures(verdict.clone(), game_failures(g, &games));
+            (g.window, games)
+        });
         self.checks += 1;
         out.push(Command::Report(Report::Check {
             number: self.checks,
@@ -99,6 +100,7 @@ impl BlueGreenController {
             requests: w.requests,
             errors: w.errors,
             p99_s: w.p99_s,
+            games,
             verdict: verdict.clone(),
         }));
         if let Verdict::Fail(failures) = verdict {

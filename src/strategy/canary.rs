@@ -267,10 +267,11 @@ impl CanaryController {
         let c = &self.spec.criteria;
         let window = obs.metrics.window(Version::New, obs.now, c.evaluation_window);
         let mut verdict = evaluate(c, &window);
-        if let Some(g) = &c.games {
+        let games = c.games.as_ref().map(|g| {
             let games = obs.metrics.window(Version::New, obs.now, g.window).games;
-            verdict = with_game_failures(verdict, game_failures(g, &games));
-        }
+            verdict = with_game_failures(verdict.clone(), game_failures(g, &games));
+            (g.window, games)
+        });
         self.checks += 1;
         out.push(Command::Report(Report::Check {
             number: self.checks,
@@ -278,6 +279,7 @@ impl CanaryController {
             requests: window.requests,
             errors: window.errors,
             p99_s: window.p99_s,
+            games,
             verdict: verdict.clone(),
         }));
         if let Verdict::Fail(failures) = verdict {

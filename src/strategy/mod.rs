@@ -266,6 +266,9 @@ pub enum Report {
         errors: u64,
         /// p99 in the window, seconds.
         p99_s: Option<f64>,
+        /// With gaming criteria: their window and the new version's game
+        /// counts in it.
+        games: Option<(SimDuration, crate::model::games::GameCounters)>,
         /// The verdict.
         verdict: Verdict,
     },
