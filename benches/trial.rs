@@ -3,7 +3,8 @@
 //! ten times the request rate (its cost should barely move: it draws counts,
 //! not requests). Throughput is in simulated requests per second of wall
 //! time. Trials run as a sweep runs them: no detail kept, no counterfactual,
-//! latency histograms only when something reads them.
+//! latency histograms only when something reads them. A gaming-aware
+//! BitCraps trial is measured beside them.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use deploysim::model::traffic::TrafficShape;
@@ -44,5 +45,25 @@ fn reference_trial(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reference_trial);
+/// One gaming-aware BitCraps canary trial (good release: about 3,400 games
+/// over 100 simulated minutes, promotion and the drain of the stable fleet),
+/// in aggregate mode as the comparison sweep runs it. Throughput is in games.
+fn gaming_trial(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bitcraps/gaming-canary-good.toml");
+    let s = scenario::load(&path).expect("shipped scenario is valid");
+    let games = run(&s, 1, OPTS)
+        .expect("no invariant to break")
+        .summary
+        .gaming
+        .expect("a gaming scenario")
+        .totals
+        .games_started;
+    let mut group = c.benchmark_group("bitcraps_gaming_canary_good_trial");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(games));
+    group.bench_function("aggregate", |b| b.iter(|| run(black_box(&s), black_box(1), OPTS)));
+    group.finish();
+}
+
+criterion_group!(benches, reference_trial, gaming_trial);
 criterion_main!(benches);

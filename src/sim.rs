@@ -200,7 +200,8 @@ pub fn run_with(
             }
             Event::Start => {
                 lp.started = true;
-                if scenario.strategy.kind() != "none" {
+                // The counterfactual (no rollout) has no prepare step.
+                if lp.controller.name() != "none" {
                     lp.world.prepare_games(now);
                 }
                 lp.recorder.event(

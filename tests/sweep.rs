@@ -326,3 +326,57 @@ fn sweep_and_swarm_flags_out_of_range_are_input_errors() {
         .unwrap();
     assert_eq!(r.status.code(), Some(2));
 }
+
+#[test]
+fn the_gaming_comparison_sweep_is_the_same_on_any_thread_count_and_draws_its_chart() {
+    let dir = common::temp_dir("sweep-gaming");
+    let path = common::scenario_path("bitcraps/sweeps/compare-gaming-aware.toml");
+    let one = sweep_with(&path, &dir.join("one"), &["--threads", "1", "--trials", "6"]);
+    let two = sweep_with(&path, &dir.join("two"), &["--threads", "2", "--trials", "6"]);
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    assert!(two.status.success());
+    for f in [
+        "trials.csv",
+        "summary.csv",
+        "report.html",
+        "charts/gaming_comparison.svg",
+    ] {
+        let a = std::fs::read(dir.join("one").join(f)).unwrap();
+        assert_eq!(a, std::fs::read(dir.join("two").join(f)).unwrap(), "{f}");
+    }
+    let summary = std::fs::read_to_string(dir.join("one/summary.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(summary.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut cells = 0;
+    for row in rows.records() {
+        let row = row.unwrap();
+        cells += 1;
+        // `gaming = { aware = ... }` on a strategy variant reached [gaming]:
+        // the gaming-aware cells never lose a bet.
+        if row[col("strategy")].ends_with("gaming-aware") {
+            assert_eq!(&row[col("bets_lost_max")], "0", "{row:?}");
+        }
+        assert!(!row[col("session_continuity_mean_pct")].is_empty());
+    }
+    assert_eq!(cells, 8);
+    let html = std::fs::read_to_string(dir.join("one/report.html")).unwrap();
+    assert!(html.contains("gaming_comparison"), "the chart is in the report");
+}
+
+#[test]
+fn only_strategy_variants_may_change_gaming() {
+    let dir = common::temp_dir("sweep-gaming-bad");
+    let path = dir.join("bad.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "scenario = \"{}\"\n[[faults]]\nname = \"x\"\nfaults = []\ngaming = {{ aware = true }}\n",
+            common::scenario_path("bitcraps/gaming-canary-bad.toml").display()
+        ),
+    )
+    .unwrap();
+    let o = sweep(&path, &dir.join("out"), "1");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("faults[0].gaming"));
+}

@@ -7,9 +7,10 @@ use crate::report::html::{self, ReportPage};
 use std::path::{Path, PathBuf};
 
 /// Caption of the gaming comparison in `report.html`.
-const GAMING_CAPTION: &str = "Plain vs gaming-aware on the same seeds: what the rollout broke. \
+const GAMING_CAPTION: &str = "What each cell's rollouts broke in the games. \
      One row per sweep cell (strategy variant / release); trial i of every cell sees the same \
-     games arrive, so rows differ only in how the rollout treats games. Bars are means per \
+     games arrive, so rows differ only in what the cells vary (plain against gaming-aware, \
+     strategy, triggers, faults). Bars are means per \
      trial of the players harmed (blast radius in players), games disrupted and bets lost: \
      shorter is better, and zero means the rollout broke nothing of that kind. Dots give the \
      mean session continuity (share of player sessions that survived, higher is better) and \

@@ -312,6 +312,9 @@ pub struct GameFloor {
     pub games: Vec<Game>,
     /// Live games per instance id.
     pub on_instance: Vec<Vec<u32>>,
+    /// How many games are live (kept apart from the lists, which the
+    /// invariant checker compares it with).
+    pub live: u64,
     /// Whole-run totals.
     pub totals: GamingTotals,
     /// The prepare step has run: backups are kept and bets escrowed.
@@ -371,14 +374,6 @@ impl GameFloor {
             .filter(|g| if g.live { on_stable(g.instance) } else { !g.lost })
             .count();
         Some((ids.len() as u64, through as u64))
-    }
-
-    /// Live games in Rolling or Payout (the ones that must never move).
-    pub fn active_games(&self) -> u64 {
-        self.games
-            .iter()
-            .filter(|g| g.live && matches!(g.phase, GamePhase::Rolling | GamePhase::Payout))
-            .count() as u64
     }
 }
 

@@ -131,6 +131,7 @@ impl World {
             return;
         };
         floor.attach(id, instance);
+        floor.live += 1;
         self.schedule(
             now + waiting,
             lanes::WORLD,
@@ -280,6 +281,7 @@ impl World {
         floor.detach(id);
         let g = &mut floor.games[id as usize];
         g.live = false;
+        floor.live -= 1;
         let players = u64::from(g.players);
         floor.totals.games_completed += 1;
         let c = self.metrics.games_mut(version);
@@ -296,6 +298,7 @@ impl World {
         let refunded = u64::from(g.open_bets);
         g.open_bets = 0;
         g.live = false;
+        floor.live -= 1;
         floor.totals.bets.refunded += refunded;
         floor.totals.bets.open -= refunded;
         self.metrics.games_mut(version).bets_failed += refunded;
@@ -588,6 +591,7 @@ impl World {
                 floor.totals.games_lost += 1;
                 let g = &mut floor.games[id as usize];
                 g.live = false;
+                floor.live -= 1;
                 g.lost = true;
                 let players = g.players;
                 let a = &self.instances[from.0 as usize];
@@ -619,29 +623,34 @@ impl World {
                 b.placed, b.settled, b.refunded, b.reconciled, b.lost, b.open
             ));
         }
-        let open: u64 = floor
-            .games
-            .iter()
-            .filter(|g| g.live)
-            .map(|g| u64::from(g.open_bets))
-            .sum();
+        // Only the live games are visited (through the per-instance lists),
+        // so checking every event stays cheap in a long run.
+        let (mut open, mut listed) = (0u64, 0u64);
+        for (i, list) in floor.on_instance.iter().enumerate() {
+            let status = self.instances[i].status;
+            for &id in list {
+                let g = &floor.games[id as usize];
+                if !g.live || g.instance.0 as usize != i {
+                    return Some(format!("game {id} is listed on instance {i} but is not live there"));
+                }
+                if !matches!(status, InstanceStatus::Running | InstanceStatus::Stopping) {
+                    return Some(format!("game {id} is live on instance {i} which is {status:?}"));
+                }
+                open += u64::from(g.open_bets);
+                listed += 1;
+            }
+        }
+        if listed != floor.live {
+            return Some(format!(
+                "{} games are live, {listed} are listed on instances",
+                floor.live
+            ));
+        }
         if open != b.open {
             return Some(format!(
                 "the ledger says {} bets are open, the games hold {open}",
                 b.open
             ));
-        }
-        for g in floor.games.iter().filter(|g| g.live) {
-            let status = self.instances[g.instance.0 as usize].status;
-            if !matches!(status, InstanceStatus::Running | InstanceStatus::Stopping) {
-                return Some(format!(
-                    "game {} is live on instance {} which is {status:?}",
-                    g.id, g.instance.0
-                ));
-            }
-            if !floor.on_instance[g.instance.0 as usize].contains(&g.id) {
-                return Some(format!("game {} is not listed on its instance", g.id));
-            }
         }
         if floor.prepared && b.lost > floor.lost_before_prepare {
             return Some(format!(
@@ -694,6 +703,7 @@ mod tests {
             lost: false,
         });
         floor.attach(id, InstanceId(0));
+        floor.live += 1;
         id
     }
 
