@@ -12,8 +12,8 @@ use crate::model::World;
 use crate::record::{Recorder, SimEvent, Summary, SummaryParts, TimelineRow};
 use crate::scenario::{Scenario, StrategySpec};
 use crate::strategy::{
-    BlueGreenController, CanaryController, Command, Controller, NoRollout, Observation, Phase, RecreateController,
-    RollingController, Supervisor,
+    BlueGreenController, CanaryController, Command, Controller, FlaggerController, NoRollout, Observation, Phase,
+    RecreateController, RollingController, Supervisor,
 };
 use std::collections::BTreeSet;
 
@@ -88,6 +88,7 @@ pub fn controller_for(scenario: &Scenario) -> Box<dyn Controller> {
         StrategySpec::Rolling(spec) => Box::new(RollingController::new(spec.clone(), n)),
         StrategySpec::BlueGreen(spec) => Box::new(BlueGreenController::new(spec.clone(), n)),
         StrategySpec::Recreate(spec) => Box::new(RecreateController::new(spec.clone(), n)),
+        StrategySpec::Flagger(spec) => Box::new(FlaggerController::new(spec.clone(), n)),
     };
     Box::new(Supervisor::new(
         strategy,
@@ -122,6 +123,7 @@ fn sample_interval(scenario: &Scenario) -> SimDuration {
     match &scenario.strategy {
         StrategySpec::Canary(c) => c.check_interval,
         StrategySpec::BlueGreen(b) => b.check_interval,
+        StrategySpec::Flagger(f) => f.interval,
         _ => scenario.metrics.scrape_interval,
     }
 }

@@ -168,3 +168,60 @@ fn summary_columns_are_consistent() {
         assert_eq!(m.ttr(), Some(SimDuration::ZERO), "immediate switch, stable healthy");
     }
 }
+
+/// A Flagger canary on a fleet that is ready at once: the first weight is set
+/// when the rollout starts.
+fn flagger(interval_s: u64, threshold: u32, weights: &str, bad: bool) -> deploysim::scenario::Scenario {
+    let release = if bad {
+        "quality = \"bad\"\nerror_rate_pct = 100"
+    } else {
+        "quality = \"good\""
+    };
+    common::parse(&format!(
+        "fidelity = \"aggregate\"\n[simulation]\nmax_duration = \"10h\"\ncooldown = \"1m\"\n\
+         [fleet]\ninstances = 4\nprovision_time = \"0s\"\nboot_time = \"0s\"\nstop_time = \"0s\"\n\
+         [health_check]\nstart_healthy = true\n[traffic]\nrate_rps = 50\n\
+         [stable]\nerror_rate_pct = 0\n[release]\nversion = \"v2\"\n{release}\n\
+         [strategy]\nkind = \"flagger\"\nstart_at = \"1m\"\ninterval = \"{interval_s}s\"\nthreshold = {threshold}\n{weights}\n\
+         [[strategy.metrics]]\nname = \"request-success-rate\"\nthreshold_range = {{ min = 99 }}\n"
+    ))
+}
+
+#[test]
+fn flagger_promotes_after_interval_times_max_weight_over_step_weight() {
+    // Flagger's documented time to promote: interval x maxWeight / stepWeight
+    // (one passing check per weight; the check at maxWeight promotes).
+    for (interval, weights, steps) in [
+        (60, "step_weight = 10\nmax_weight = 50", 5),
+        (30, "step_weight = 5\nmax_weight = 50", 10),
+        (120, "step_weight = 20\nmax_weight = 80", 4),
+        (60, "step_weights = [1, 5, 25, 50]", 4),
+    ] {
+        let s = flagger(interval, 5, weights, false);
+        let m = run(&s, 1, RunOptions::default()).unwrap().summary;
+        assert_eq!(m.outcome, Some(Outcome::Promoted), "{weights}");
+        let start = SimTime::from_secs(60);
+        assert_eq!(
+            m.completed_at.unwrap() - start,
+            SimDuration::from_secs(interval * steps),
+            "{weights}"
+        );
+    }
+}
+
+#[test]
+fn flagger_rolls_a_broken_canary_back_after_interval_times_threshold() {
+    // Flagger's documented time to roll back a fully broken canary:
+    // interval x threshold (every check fails; the threshold-th rolls back).
+    for (interval, threshold) in [(60, 5), (30, 10), (120, 2), (15, 1)] {
+        let s = flagger(interval, threshold, "step_weight = 10\nmax_weight = 50", true);
+        let m = run(&s, 1, RunOptions::default()).unwrap().summary;
+        assert_eq!(m.outcome, Some(Outcome::RolledBack));
+        assert_eq!(
+            m.triggered_at.unwrap() - SimTime::from_secs(60),
+            SimDuration::from_secs(interval * u64::from(threshold)),
+            "interval {interval} threshold {threshold}"
+        );
+        assert_eq!(m.checks, threshold);
+    }
+}

@@ -21,6 +21,10 @@ pub enum Criterion {
     SessionContinuity,
     /// Average game latency above `max_game_latency`.
     GameLatency,
+    /// A metric with no data in its window (Flagger counts it as failed).
+    NoData,
+    /// Fewer requests than `min_request_count`: not judged.
+    TooFewRequests,
 }
 
 impl Criterion {
@@ -34,6 +38,8 @@ impl Criterion {
             Criterion::BetSuccess => "bet_success",
             Criterion::SessionContinuity => "session_continuity",
             Criterion::GameLatency => "game_latency",
+            Criterion::NoData => "no_data",
+            Criterion::TooFewRequests => "too_few_requests",
         }
     }
 }

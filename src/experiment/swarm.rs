@@ -22,7 +22,7 @@ fn pick<'a, R: Rng + ?Sized>(rng: &mut R, options: &[&'a str]) -> &'a str {
 }
 
 fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
-    match rng.random_range(0..7) {
+    match rng.random_range(0..8) {
         0 => {
             let check = rng.random_range(5..60);
             format!(
@@ -78,6 +78,20 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
             rng.random_bool(0.5),
         ),
         5 => "kind = \"recreate\"\nprogress_deadline = \"3m\"\n".to_string(),
+        6 => format!(
+            "kind = \"flagger\"\ninterval = \"{}s\"\nthreshold = {}\nstep_weight = {}\nmax_weight = {}\n\
+             min_request_count = {}\n[[strategy.metrics]]\nname = \"request-success-rate\"\n\
+             threshold_range = {{ min = {} }}\n[[strategy.metrics]]\nname = \"request-duration\"\n\
+             threshold_range = {{ max = {} }}\ninterval = \"{}s\"\n",
+            rng.random_range(10..120),
+            rng.random_range(1..6),
+            rng.random_range(1..50),
+            rng.random_range(50..100),
+            rng.random_range(0..50),
+            rng.random_range(90..100),
+            rng.random_range(50..2000),
+            rng.random_range(10..120),
+        ),
         _ => "kind = \"none\"\n".to_string(),
     }
 }

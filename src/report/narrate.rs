@@ -36,6 +36,8 @@ fn failure_text(f: &CriterionFailure) -> String {
         Criterion::BetSuccess => format!("bet success {:.2}% < min {:.2}%", f.observed, f.threshold),
         Criterion::SessionContinuity => format!("session continuity {:.2}% < min {:.2}%", f.observed, f.threshold),
         Criterion::GameLatency => format!("game latency {:.1} ms > max {:.1} ms", f.observed, f.threshold),
+        Criterion::NoData => "no data in the window".to_string(),
+        Criterion::TooFewRequests => format!("{} requests < min {}", f.observed, f.threshold),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod types;
 pub mod units;
 pub mod validate;
 mod validate_faults;
+mod validate_flagger;
 mod validate_gaming;
 mod validate_rollback;
 mod validate_strategy;

@@ -373,6 +373,42 @@ pub struct RawStrategy {
     pub scale_down_delay: Option<String>,
     /// Blue-green: switch without a manual promotion.
     pub auto_promote: Option<bool>,
+    /// Flagger: time between checks.
+    pub interval: Option<String>,
+    /// Flagger: failed checks that roll back.
+    pub threshold: Option<i64>,
+    /// Flagger: weight added per passing check, percent.
+    pub step_weight: Option<f64>,
+    /// Flagger: the last weight before promotion, percent.
+    pub max_weight: Option<f64>,
+    /// Flagger: the weights in order (instead of step_weight/max_weight).
+    pub step_weights: Option<Vec<f64>>,
+    /// Flagger: the metric checks.
+    pub metrics: Option<Vec<RawFlaggerMetric>>,
+    /// Flagger: fewer requests in a window make the check inconclusive.
+    pub min_request_count: Option<i64>,
+}
+
+/// `[[strategy.metrics]]` of a Flagger canary.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlaggerMetric {
+    /// `request-success-rate` or `request-duration`.
+    pub name: Option<String>,
+    /// `{ min = 99 }` or `{ max = 500 }`.
+    pub threshold_range: Option<RawRange>,
+    /// The metric's query window.
+    pub interval: Option<String>,
+}
+
+/// A `thresholdRange`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRange {
+    /// Lowest value that passes.
+    pub min: Option<f64>,
+    /// Highest value that passes.
+    pub max: Option<f64>,
 }
 
 /// One canary step: a table with exactly one key.

@@ -563,3 +563,65 @@ fn sessions_have_limits() {
     let e = one_error(&long);
     assert_eq!(e.field.path, "sessions.mean_duration");
 }
+
+#[test]
+fn flagger_fields_are_checked_with_their_place() {
+    let flagger = |rest: &str| {
+        format!(
+            "name = \"t\"\n[fleet]\ninstances = 4\n[traffic]\nrate_rps = 10\n[release]\nquality = \"good\"\n\
+             [strategy]\nkind = \"flagger\"\n{rest}"
+        )
+    };
+    let e = one_error(&flagger("interval = \"1m\"\n"));
+    assert_eq!(e.field.path, "strategy.metrics");
+    let text = flagger(
+        "step_weight = 10\nstep_weights = [5, 10]\n[[strategy.metrics]]\nname = \"request-success-rate\"\n\
+         threshold_range = { min = 99 }\n",
+    );
+    let e = one_error(&text);
+    assert_eq!(e.field.path, "strategy.step_weight");
+    assert_eq!(e.line, Some(line_of(&text, "step_weight = 10")));
+    let errors = parse_text(&flagger(
+        "[[strategy.metrics]]\nname = \"request-duration\"\nthreshold_range = { min = 5 }\n",
+    ))
+    .unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.field.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "strategy.metrics[0].threshold_range.min",
+            "strategy.metrics[0].threshold_range.max"
+        ]
+    );
+    assert!(errors[0].field.allowed.contains("max"));
+    let e = one_error(&flagger(
+        "[[strategy.metrics]]\nname = \"error-budget\"\nthreshold_range = { min = 5 }\n",
+    ));
+    assert_eq!(e.field.path, "strategy.metrics[0].name");
+    assert!(e.field.allowed.contains("request-success-rate"), "{e}");
+    let e = one_error(&flagger(
+        "step_weights = [10, 5]\n[[strategy.metrics]]\nname = \"request-success-rate\"\nthreshold_range = { min = 99 }\n",
+    ));
+    assert_eq!(e.field.path, "strategy.step_weights[1]");
+    let e = one_error(&flagger(
+        "max_weight = 5\n[[strategy.metrics]]\nname = \"request-success-rate\"\nthreshold_range = { min = 99 }\n",
+    ));
+    assert_eq!(e.field.path, "strategy.max_weight");
+    // Canary fields do not apply.
+    let e = one_error(&flagger(
+        "check_interval = \"10s\"\n[[strategy.metrics]]\nname = \"request-success-rate\"\nthreshold_range = { min = 99 }\n",
+    ));
+    assert_eq!(e.field.path, "strategy.check_interval");
+}
+
+#[test]
+fn flagger_weights_step_to_the_maximum_and_stop_there() {
+    let text = "name = \"t\"\n[fleet]\ninstances = 4\n[traffic]\nrate_rps = 10\n[release]\nquality = \"good\"\n\
+                [strategy]\nkind = \"flagger\"\nstep_weight = 15\nmax_weight = 50\n[[strategy.metrics]]\n\
+                name = \"request-success-rate\"\nthreshold_range = { min = 99 }\n";
+    let StrategySpec::Flagger(f) = parse_text(text).unwrap().strategy else {
+        panic!("a flagger canary")
+    };
+    assert_eq!(f.weights, vec![15.0, 30.0, 45.0, 50.0]);
+    assert_eq!((f.threshold, f.min_request_count), (5, 0));
+}

@@ -69,6 +69,7 @@ impl Scenario {
         let strategy = match &self.strategy {
             StrategySpec::Canary(c) => c.criteria.max_latency_p99.is_some(),
             StrategySpec::BlueGreen(_) => true,
+            StrategySpec::Flagger(f) => f.metrics.iter().any(|m| m.kind == FlaggerMetricKind::RequestDuration),
             _ => false,
         };
         strategy
@@ -221,6 +222,10 @@ pub enum StrategySpec {
     BlueGreen(BlueGreenSpec),
     /// Recreate: stop everything, then start the new version.
     Recreate(RecreateSpec),
+    /// A canary with Flagger's analysis: a check every interval, the weight
+    /// moves only after a passing check, rollback after `threshold` failed
+    /// checks.
+    Flagger(FlaggerSpec),
 }
 
 impl StrategySpec {
@@ -232,6 +237,7 @@ impl StrategySpec {
             StrategySpec::Rolling(_) => "rolling",
             StrategySpec::BlueGreen(_) => "blue_green",
             StrategySpec::Recreate(_) => "recreate",
+            StrategySpec::Flagger(_) => "flagger",
         }
     }
 
@@ -243,6 +249,61 @@ impl StrategySpec {
             StrategySpec::Rolling(r) => r.start_at,
             StrategySpec::BlueGreen(b) => b.start_at,
             StrategySpec::Recreate(r) => r.start_at,
+            StrategySpec::Flagger(f) => f.start_at,
+        }
+    }
+}
+
+/// A Flagger canary analysis (`spec.analysis` of a Flagger Canary).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlaggerSpec {
+    /// When the rollout begins.
+    pub start_at: SimDuration,
+    /// Time between checks (`analysis.interval`).
+    pub interval: SimDuration,
+    /// Failed checks (cumulative, not consecutive) that roll back
+    /// (`analysis.threshold`).
+    pub threshold: u32,
+    /// The canary weights in order: `stepWeight` up to `maxWeight`, or
+    /// `stepWeights`; a passing check at the last one promotes.
+    pub weights: Vec<f64>,
+    /// The metrics each check judges.
+    pub metrics: Vec<FlaggerMetric>,
+    /// A window with fewer requests than this makes the check inconclusive
+    /// (the weight holds, nothing is counted); 0 is Flagger's own behaviour,
+    /// where a window without data is a failed check.
+    pub min_request_count: u64,
+    /// The canary must be ready within this, or the rollout fails.
+    pub progress_deadline: SimDuration,
+}
+
+/// One Flagger metric check with its `thresholdRange`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlaggerMetric {
+    /// Which builtin metric.
+    pub kind: FlaggerMetricKind,
+    /// The range's bound: a minimum for the success rate, a maximum for
+    /// the duration.
+    pub bound: f64,
+    /// Its query window (the metric's `interval`).
+    pub interval: SimDuration,
+}
+
+/// Flagger's builtin metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlaggerMetricKind {
+    /// `request-success-rate`: percent of requests that did not fail.
+    RequestSuccessRate,
+    /// `request-duration`: p99 latency, milliseconds.
+    RequestDuration,
+}
+
+impl FlaggerMetricKind {
+    /// Flagger's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlaggerMetricKind::RequestSuccessRate => "request-success-rate",
+            FlaggerMetricKind::RequestDuration => "request-duration",
         }
     }
 }

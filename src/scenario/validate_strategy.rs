@@ -9,7 +9,7 @@ use crate::engine::SimDuration;
 /// Most steps a canary may have.
 const MAX_STEPS: usize = 1000;
 
-const KINDS: [&str; 5] = ["canary", "rolling", "blue_green", "recreate", "none"];
+const KINDS: [&str; 6] = ["canary", "flagger", "rolling", "blue_green", "recreate", "none"];
 
 /// Which fields each kind takes (besides `kind`).
 fn fields_of(kind: &str) -> &'static [&'static str] {
@@ -51,6 +51,17 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
             "auto_promote",
         ],
         "recreate" => &["start_at", "progress_deadline"],
+        "flagger" => &[
+            "start_at",
+            "progress_deadline",
+            "interval",
+            "threshold",
+            "step_weight",
+            "max_weight",
+            "step_weights",
+            "metrics",
+            "min_request_count",
+        ],
         _ => &[],
     }
 }
@@ -84,6 +95,13 @@ fn present(s: &RawStrategy) -> Vec<(&'static str, bool)> {
         ("stage_duration", s.stage_duration.is_some()),
         ("scale_down_delay", s.scale_down_delay.is_some()),
         ("auto_promote", s.auto_promote.is_some()),
+        ("interval", s.interval.is_some()),
+        ("threshold", s.threshold.is_some()),
+        ("step_weight", s.step_weight.is_some()),
+        ("max_weight", s.max_weight.is_some()),
+        ("step_weights", s.step_weights.is_some()),
+        ("metrics", s.metrics.is_some()),
+        ("min_request_count", s.min_request_count.is_some()),
     ]
 }
 
@@ -95,7 +113,7 @@ pub(super) fn validate_strategy(
     sim: &SimulationSpec,
     instances: u32,
 ) -> StrategySpec {
-    let kinds_allowed = "\"canary\", \"rolling\", \"blue_green\", \"recreate\" or \"none\"";
+    let kinds_allowed = "\"canary\", \"flagger\", \"rolling\", \"blue_green\", \"recreate\" or \"none\"";
     let Some(s) = raw else {
         c.fail(
             "strategy",
@@ -153,6 +171,13 @@ pub(super) fn validate_strategy(
             start_at,
             progress_deadline,
         }),
+        "flagger" => StrategySpec::Flagger(super::validate_flagger::flagger(
+            c,
+            s,
+            metrics,
+            start_at,
+            progress_deadline,
+        )),
         _ => StrategySpec::None,
     };
     check_samples(c, &spec, sim);
@@ -161,18 +186,19 @@ pub(super) fn validate_strategy(
 
 /// Checks and timeline rows come every `check_interval`: bound their number.
 fn check_samples(c: &mut Checker, spec: &StrategySpec, sim: &SimulationSpec) {
-    let interval = match spec {
-        StrategySpec::Canary(x) => x.check_interval,
-        StrategySpec::BlueGreen(x) => x.check_interval,
+    let (interval, field) = match spec {
+        StrategySpec::Canary(x) => (x.check_interval, "strategy.check_interval"),
+        StrategySpec::BlueGreen(x) => (x.check_interval, "strategy.check_interval"),
+        StrategySpec::Flagger(x) => (x.interval, "strategy.interval"),
         _ => return,
     };
     let n = sim.max_duration.0 / interval.0.max(1);
     if n > super::validate::limits::MAX_SAMPLES {
         c.fail(
-            "strategy.check_interval",
+            field,
             format!("{interval} means {n} checks and timeline rows in {}", sim.max_duration),
             format!(
-                "at most {} per run: a longer check_interval",
+                "at most {} per run: a longer interval",
                 super::validate::limits::MAX_SAMPLES
             ),
         );

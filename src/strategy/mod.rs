@@ -6,6 +6,9 @@ pub mod blue_green;
 #[cfg(test)]
 mod blue_green_tests;
 pub mod canary;
+pub mod flagger;
+#[cfg(test)]
+mod flagger_tests;
 pub mod none;
 pub mod recovery;
 pub mod recreate;
@@ -28,6 +31,7 @@ use crate::scenario::RecoveryKind;
 
 pub use blue_green::BlueGreenController;
 pub use canary::CanaryController;
+pub use flagger::FlaggerController;
 pub use none::NoRollout;
 pub use recreate::RecreateController;
 pub use rolling::RollingController;
