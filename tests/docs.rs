@@ -64,7 +64,7 @@ fn every_scenario_field_is_documented() {
             );
         }
     }
-    assert_eq!(files, 7);
+    assert_eq!(files, 8);
 }
 
 #[test]

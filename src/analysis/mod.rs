@@ -1,5 +1,6 @@
 //! Success criteria and rollback triggers: pure functions of metric windows.
 
+pub mod argo;
 pub mod criteria;
 pub mod triggers;
 

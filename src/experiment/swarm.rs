@@ -37,7 +37,7 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
                 rng.random_range(0..300),
                 // The window covers the checks' spacing and a scrape, as validation requires.
                 check.max(10) + rng.random_range(0..90),
-            )
+            ) + &argo_analysis(rng)
         }
         1 => format!(
             "kind = \"canary\"\npreset = \"{}\"\n",
@@ -94,6 +94,30 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
         ),
         _ => "kind = \"none\"\n".to_string(),
     }
+}
+
+/// Sometimes an Argo-style background analysis for a canary.
+fn argo_analysis<R: Rng + ?Sized>(rng: &mut R) -> String {
+    if rng.random_bool(0.5) {
+        return String::new();
+    }
+    let query = pick(rng, &["error_rate_pct", "success_rate_pct", "p99_ms", "requests"]);
+    format!(
+        "[[strategy.analysis]]\nquery = \"{query}\"\ninterval = \"{}s\"\ncount = {}\ninitial_delay = \"{}s\"\n\
+         success_condition = \"result {} {}\"\nfailure_condition = \"result {} {}\"\nfailure_limit = {}\n\
+         inconclusive_limit = {}\nconsecutive_error_limit = {}\nmin_request_count = {}\n",
+        rng.random_range(10..120),
+        rng.random_range(0..10),
+        rng.random_range(0..60),
+        pick(rng, &["<", "<=", ">", ">="]),
+        rng.random_range(0..500),
+        pick(rng, &["<", ">", "==", "!="]),
+        rng.random_range(0..500),
+        rng.random_range(0..3),
+        rng.random_range(0..3),
+        rng.random_range(0..5),
+        rng.random_range(0..100),
+    )
 }
 
 fn release<R: Rng + ?Sized>(rng: &mut R) -> String {

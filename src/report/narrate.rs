@@ -57,6 +57,13 @@ pub fn cause_text(cause: &RollbackCause) -> String {
             "{failed} of {total} instances failed ({:.1}%)",
             100.0 * f64::from(*failed) / f64::from((*total).max(1))
         ),
+        RollbackCause::Analysis {
+            metric,
+            failed,
+            consecutive_errors,
+        } => format!(
+            "analysis metric {metric} failed ({failed} failed measurements, {consecutive_errors} consecutive errors)"
+        ),
         RollbackCause::Trigger { name, .. } if name == "manual" => "manual abort by an operator".to_string(),
         RollbackCause::Trigger {
             name,
@@ -272,6 +279,20 @@ pub fn describe(event: &SimEvent) -> Described {
             Report::BatchDone { number, failed } => d("batch_done", &format!("#{number}"), format!("failed={failed}")),
             Report::Promoted => d("promoted", "", "manual promotion".into()),
             Report::AwaitingPromotion => d("awaiting_promotion", "", String::new()),
+            Report::Measurement {
+                metric,
+                measurement,
+                result,
+            } => d(
+                "measurement",
+                metric,
+                format!(
+                    "{} result={}",
+                    measurement.as_str(),
+                    result.map_or("n/a".to_string(), |r| format!("{r:.3}"))
+                ),
+            ),
+            Report::AnalysisInconclusive { metric } => d("analysis_inconclusive", metric, String::new()),
             Report::RecoveryFallback { wanted, used } => d(
                 "recovery_fallback",
                 used.as_str(),
@@ -469,6 +490,18 @@ impl<'a> Narrator<'a> {
             }
             Report::Promoted => "An operator promotes the rollout.".to_string(),
             Report::AwaitingPromotion => "Paused: waiting for a manual promotion.".to_string(),
+            Report::Measurement {
+                metric,
+                measurement,
+                result,
+            } => format!(
+                "Analysis {metric}: {} -> {}.",
+                result.map_or("no data".to_string(), |r| format!("result {r:.3}")),
+                measurement.as_str()
+            ),
+            Report::AnalysisInconclusive { metric } => format!(
+                "Analysis inconclusive: {metric} is over its inconclusive limit; the rollout pauses, as Argo Rollouts does."
+            ),
             Report::RecoveryFallback { wanted, used } => format!(
                 "Recovery {} is impossible (the previous fleet is gone); using {} instead.",
                 wanted.as_str(),

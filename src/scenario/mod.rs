@@ -11,6 +11,7 @@ pub mod raw;
 pub mod types;
 pub mod units;
 pub mod validate;
+mod validate_argo;
 mod validate_faults;
 mod validate_flagger;
 mod validate_gaming;

@@ -387,6 +387,36 @@ pub struct RawStrategy {
     pub metrics: Option<Vec<RawFlaggerMetric>>,
     /// Flagger: fewer requests in a window make the check inconclusive.
     pub min_request_count: Option<i64>,
+    /// Canary: an Argo Rollouts-style background analysis.
+    pub analysis: Option<Vec<RawArgoMetric>>,
+}
+
+/// `[[strategy.analysis]]`: one metric of an Argo Rollouts-style analysis.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArgoMetric {
+    /// Name for traces.
+    pub name: Option<String>,
+    /// What is measured.
+    pub query: Option<String>,
+    /// Time between measurements (and the query window).
+    pub interval: Option<String>,
+    /// Measurements to take (0 or absent: until the rollout ends).
+    pub count: Option<i64>,
+    /// Wait before the first measurement.
+    pub initial_delay: Option<String>,
+    /// `result >= 99`.
+    pub success_condition: Option<String>,
+    /// `result < 95`.
+    pub failure_condition: Option<String>,
+    /// Failed measurements allowed.
+    pub failure_limit: Option<i64>,
+    /// Inconclusive measurements allowed.
+    pub inconclusive_limit: Option<i64>,
+    /// Consecutive errors (no data) allowed.
+    pub consecutive_error_limit: Option<i64>,
+    /// Fewer requests make a measurement inconclusive.
+    pub min_request_count: Option<i64>,
 }
 
 /// `[[strategy.metrics]]` of a Flagger canary.

@@ -625,3 +625,32 @@ fn flagger_weights_step_to_the_maximum_and_stop_there() {
     assert_eq!(f.weights, vec![15.0, 30.0, 45.0, 50.0]);
     assert_eq!((f.threshold, f.min_request_count), (5, 0));
 }
+
+#[test]
+fn argo_analysis_fields_are_checked_with_their_place() {
+    let canary = |metric: &str, steps: &str| {
+        format!(
+            "name = \"t\"\n[fleet]\ninstances = 4\n[traffic]\nrate_rps = 10\n[release]\nquality = \"good\"\n\
+             [strategy]\nkind = \"canary\"\n{steps}[[strategy.analysis]]\nname = \"m\"\n{metric}"
+        )
+    };
+    let text = canary(
+        "query = \"success_rate_pct\"\nsuccess_condition = \"result >== 99\"\n",
+        "",
+    );
+    let e = one_error(&text);
+    assert_eq!(e.field.path, "strategy.analysis[0].success_condition");
+    assert_eq!(e.line, Some(line_of(&text, "result >==")));
+    assert!(e.field.problem.contains("not a number"), "{e}");
+    let e = one_error(&canary("query = \"cpu\"\nsuccess_condition = \"result > 1\"\n", ""));
+    assert_eq!(e.field.path, "strategy.analysis[0].query");
+    assert!(e.field.allowed.contains("p99_ms"), "{e}");
+    let e = one_error(&canary("query = \"p99_ms\"\n", ""));
+    assert_eq!(e.field.path, "strategy.analysis[0].success_condition");
+    // Without success criteria an analysis step has no checks to count.
+    let e = one_error(&canary(
+        "query = \"p99_ms\"\nfailure_condition = \"result > 500\"\n",
+        "steps = [{ set_weight = 10 }, { analysis = { count = 3 } }]\n",
+    ));
+    assert_eq!(e.field.path, "strategy.steps[1].analysis.count");
+}

@@ -359,6 +359,12 @@ pub struct CanarySpec {
     pub criteria: SuccessCriteria,
     /// Times (since t = 0) at which an operator promotes a paused rollout.
     pub manual_promotions: Vec<SimDuration>,
+    /// An Argo Rollouts-style background analysis, started with the first
+    /// weight; empty for none.
+    pub analysis: Vec<crate::analysis::argo::ArgoMetric>,
+    /// Whether the success criteria are checked every `check_interval`
+    /// (off when an analysis is given without `success_criteria`).
+    pub criteria_checks: bool,
 }
 
 /// The chapter's success criteria, judged over a window of canary metrics.

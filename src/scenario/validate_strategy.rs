@@ -25,6 +25,7 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
             "preset",
             "steps",
             "success_criteria",
+            "analysis",
         ],
         "rolling" => &[
             "start_at",
@@ -102,6 +103,7 @@ fn present(s: &RawStrategy) -> Vec<(&'static str, bool)> {
         ("step_weights", s.step_weights.is_some()),
         ("metrics", s.metrics.is_some()),
         ("min_request_count", s.min_request_count.is_some()),
+        ("analysis", s.analysis.is_some()),
     ]
 }
 
@@ -428,6 +430,19 @@ fn canary(
             Vec::new()
         }
     };
+    let analysis = super::validate_argo::analysis(c, s.analysis.as_deref(), metrics);
+    let criteria_checks = s.analysis.is_none() || s.success_criteria.is_some();
+    if !criteria_checks {
+        for (i, st) in steps.iter().enumerate() {
+            if matches!(st, CanaryStep::Analysis(AnalysisLength::Checks(_))) {
+                c.fail(
+                    &format!("strategy.steps[{i}].analysis.count"),
+                    "counts success-criteria checks, and with [[strategy.analysis]] alone there are none",
+                    "analysis = { duration = \"...\" }, or a [strategy.success_criteria] table",
+                );
+            }
+        }
+    }
     CanarySpec {
         start_at,
         steps,
@@ -435,6 +450,8 @@ fn canary(
         progress_deadline,
         criteria: criteria(c, s, metrics, check_interval),
         manual_promotions: manual_promotions(c, s),
+        analysis,
+        criteria_checks,
     }
 }
 

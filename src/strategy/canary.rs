@@ -12,6 +12,7 @@
 //! an abort with an immediate switch back to stable.
 
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
+use crate::analysis::argo::{AnalysisStatus, ArgoAnalysis};
 use crate::analysis::{evaluate, game_failures, with_game_failures, Verdict};
 use crate::engine::SimTime;
 use crate::model::Version;
@@ -57,6 +58,10 @@ pub struct CanaryController {
     checks: u32,
     promotions: std::collections::VecDeque<SimTime>,
     promoted_traffic: bool,
+    /// The Argo-style background analysis, once started.
+    analysis: Option<ArgoAnalysis>,
+    /// Paused by an inconclusive analysis until a manual promotion.
+    analysis_paused: bool,
 }
 
 impl CanaryController {
@@ -78,6 +83,8 @@ impl CanaryController {
             checks: 0,
             promotions,
             promoted_traffic: false,
+            analysis: None,
+            analysis_paused: false,
         }
     }
 
@@ -110,8 +117,77 @@ impl CanaryController {
     fn enter_validating(&mut self, now: SimTime, out: &mut Vec<Command>) {
         if self.phase == Phase::Deploying {
             self.phase = Phase::Validating;
-            self.next_check = now + self.spec.check_interval;
-            out.push(Command::WakeAt(self.next_check));
+            if self.spec.criteria_checks {
+                self.next_check = now + self.spec.check_interval;
+                out.push(Command::WakeAt(self.next_check));
+            }
+            if !self.spec.analysis.is_empty() {
+                // Argo starts a background analysis with the rollout; here it
+                // starts with the first weight, when there is traffic to judge.
+                let run = ArgoAnalysis::start(self.spec.analysis.clone(), now);
+                out.extend(run.next_due().map(Command::WakeAt));
+                self.analysis = Some(run);
+            }
+        }
+    }
+
+    /// Takes the analysis measurements due now; returns false after an
+    /// abort. An inconclusive analysis pauses the rollout.
+    fn run_analysis(&mut self, obs: &Observation, out: &mut Vec<Command>) -> bool {
+        let Some(run) = self.analysis.as_mut() else { return true };
+        if self.phase != Phase::Validating || run.next_due().is_none_or(|t| obs.now < t) {
+            return true;
+        }
+        let taken = run.run_due(obs.now, |w| obs.metrics.window(Version::New, obs.now, w));
+        for t in taken {
+            out.push(Command::Report(Report::Measurement {
+                metric: run.metrics()[t.metric].name.clone(),
+                measurement: t.measurement,
+                result: t.result,
+            }));
+        }
+        out.extend(run.next_due().map(Command::WakeAt));
+        match run.status() {
+            AnalysisStatus::Failed => {
+                let (metric, failed, consecutive_errors) = run.culprit().expect("a failed metric");
+                let cause = RollbackCause::Analysis {
+                    metric: metric.to_string(),
+                    failed,
+                    consecutive_errors,
+                };
+                out.push(Command::Report(Report::RollbackTriggered { cause }));
+                self.abort(Outcome::RolledBack, out);
+                false
+            }
+            AnalysisStatus::Inconclusive => {
+                let metric = run.culprit().map_or(String::new(), |c| c.0.to_string());
+                self.analysis = None;
+                self.analysis_paused = true;
+                out.push(Command::Report(Report::AnalysisInconclusive { metric }));
+                out.push(Command::Report(Report::AwaitingPromotion));
+                if let Some(&p) = self.promotions.front() {
+                    out.push(Command::WakeAt(p.max(obs.now)));
+                }
+                true
+            }
+            AnalysisStatus::Running | AnalysisStatus::Successful => true,
+        }
+    }
+
+    /// Whether an inconclusive analysis still holds the rollout (a manual
+    /// promotion due by now releases it).
+    fn held_by_analysis(&mut self, obs: &Observation, out: &mut Vec<Command>) -> bool {
+        if !self.analysis_paused {
+            return false;
+        }
+        match self.promotions.front() {
+            Some(&p) if p <= obs.now => {
+                self.promotions.pop_front();
+                self.analysis_paused = false;
+                out.push(Command::Report(Report::Promoted));
+                false
+            }
+            _ => true,
         }
     }
 
@@ -257,7 +333,7 @@ impl CanaryController {
 
     /// Runs the check that is due now, if any; returns false after an abort.
     fn run_due_check(&mut self, obs: &Observation, out: &mut Vec<Command>) -> bool {
-        if self.phase != Phase::Validating || obs.now < self.next_check {
+        if !self.spec.criteria_checks || self.phase != Phase::Validating || obs.now < self.next_check {
             return true;
         }
         while self.next_check <= obs.now {
@@ -317,7 +393,11 @@ impl Controller for CanaryController {
         let phase = self.phase;
         match phase {
             // Judge the traffic seen so far before changing anything.
-            Phase::Deploying | Phase::Validating if self.run_due_check(obs, &mut out) => {
+            Phase::Deploying | Phase::Validating
+                if self.run_due_check(obs, &mut out)
+                    && self.run_analysis(obs, &mut out)
+                    && !self.held_by_analysis(obs, &mut out) =>
+            {
                 self.run_steps(obs, &mut out);
             }
             Phase::Promoting => self.promote_when_ready(obs, &mut out),

@@ -229,6 +229,16 @@ pub enum RollbackCause {
         /// Fleet size.
         total: u32,
     },
+    /// An Argo-style analysis metric failed: more failed measurements than
+    /// its failure limit, or more consecutive errors than its error limit.
+    Analysis {
+        /// The metric's name.
+        metric: String,
+        /// Failed measurements so far.
+        failed: u32,
+        /// Consecutive errors (no data) at the end.
+        consecutive_errors: u32,
+    },
     /// A rollback trigger of `[rollback]` fired.
     Trigger {
         /// `error_rate`, `latency`, `availability`, `custom_metric:<metric>` or `manual`.
@@ -249,6 +259,7 @@ impl RollbackCause {
             RollbackCause::Validation(f) => format!("validation:{}", names(f)),
             RollbackCause::GreenUnhealthy { .. } => "green_unhealthy".into(),
             RollbackCause::FailureRatio { .. } => "failure_ratio".into(),
+            RollbackCause::Analysis { metric, .. } => format!("analysis:{metric}"),
             RollbackCause::Trigger { name, .. } if name == "manual" => "manual".into(),
             RollbackCause::Trigger { name, .. } => format!("trigger:{name}"),
         }
@@ -275,6 +286,21 @@ pub enum Report {
         games: Option<(SimDuration, crate::model::games::GameCounters)>,
         /// The verdict.
         verdict: Verdict,
+    },
+    /// An Argo-style analysis took a measurement.
+    Measurement {
+        /// The metric's name.
+        metric: String,
+        /// How it was judged.
+        measurement: crate::analysis::argo::Measurement,
+        /// The query's result, when it had data.
+        result: Option<f64>,
+    },
+    /// An Argo-style analysis came out inconclusive: the rollout pauses
+    /// until a manual promotion.
+    AnalysisInconclusive {
+        /// The metric over its inconclusive limit.
+        metric: String,
     },
     /// A rollback trigger fired.
     RollbackTriggered {

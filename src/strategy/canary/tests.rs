@@ -26,6 +26,8 @@ fn spec() -> CanarySpec {
             evaluation_window: SimDuration::from_secs(60),
             games: None,
         },
+        analysis: vec![],
+        criteria_checks: true,
     }
 }
 

@@ -1,0 +1,95 @@
+//! Argo Rollouts-style analysis in whole runs: when a broken canary is
+//! aborted (failure_limit, consecutive_error_limit), and that an
+//! inconclusive analysis pauses the rollout until a manual promotion.
+
+mod common;
+
+use deploysim::engine::{SimDuration, SimTime};
+use deploysim::record::SimEvent;
+use deploysim::sim::{run, RunOptions};
+use deploysim::strategy::{Outcome, Report};
+
+/// A canary on a fleet that is ready at once (the first weight, and the
+/// analysis, start with the rollout at t = 60 s), judged by one
+/// success-rate metric.
+fn canary(release: &str, rate_rps: u32, metric: &str, extra: &str) -> deploysim::scenario::Scenario {
+    common::parse(&format!(
+        "fidelity = \"aggregate\"\n[simulation]\nmax_duration = \"3h\"\ncooldown = \"1m\"\n\
+         [fleet]\ninstances = 4\nprovision_time = \"0s\"\nboot_time = \"0s\"\nstop_time = \"0s\"\n\
+         [health_check]\nstart_healthy = true\n[traffic]\nrate_rps = {rate_rps}\n\
+         [stable]\nerror_rate_pct = 0\n[release]\nversion = \"v2\"\n{release}\n\
+         [strategy]\nkind = \"canary\"\nstart_at = \"1m\"\n{extra}\
+         steps = [{{ set_weight = 25 }}, {{ pause = {{ duration = \"1h\" }} }}]\n\
+         [[strategy.analysis]]\nname = \"success\"\nquery = \"success_rate_pct\"\n{metric}\n"
+    ))
+}
+
+#[test]
+fn a_broken_canary_is_aborted_when_failures_exceed_failure_limit() {
+    // The first measurement, as the weight is set, has no data (an error,
+    // tolerated); every later one fails. The (limit + 1)-th failure, at
+    // interval x (limit + 1) after the start, aborts.
+    for (interval, limit) in [(60, 0), (60, 2), (30, 4), (120, 1)] {
+        let s = canary(
+            "quality = \"bad\"\nerror_rate_pct = 100",
+            50,
+            &format!("interval = \"{interval}s\"\nsuccess_condition = \"result >= 99\"\nfailure_limit = {limit}"),
+            "",
+        );
+        let m = run(&s, 1, RunOptions::default()).unwrap().summary;
+        assert_eq!(m.outcome, Some(Outcome::RolledBack));
+        assert_eq!(
+            m.triggered_at.unwrap() - SimTime::from_secs(60),
+            SimDuration::from_secs(interval * (limit + 1)),
+            "interval {interval} failure_limit {limit}"
+        );
+        assert_eq!(m.trigger.unwrap().name(), "analysis:success");
+    }
+}
+
+#[test]
+fn a_canary_without_data_is_aborted_after_too_many_consecutive_errors() {
+    // No traffic: every measurement is an error (no data); the
+    // (limit + 1)-th consecutive one, interval x limit after the start,
+    // aborts.
+    for limit in [0, 1, 4] {
+        let s = canary(
+            "quality = \"good\"",
+            0,
+            &format!("interval = \"60s\"\nsuccess_condition = \"result >= 99\"\nconsecutive_error_limit = {limit}"),
+            "",
+        );
+        let m = run(&s, 1, RunOptions::default()).unwrap().summary;
+        assert_eq!(
+            m.triggered_at.map(|t| t - SimTime::from_secs(60)),
+            Some(SimDuration::from_secs(60 * limit)),
+            "consecutive_error_limit {limit}"
+        );
+    }
+}
+
+#[test]
+fn an_inconclusive_analysis_pauses_until_a_manual_promotion() {
+    // 2% errors: not a success (>= 99%) and not a failure (< 95%): the first
+    // judged measurement is inconclusive, over inconclusive_limit = 0.
+    let metric = "interval = \"60s\"\nsuccess_condition = \"result >= 99\"\nfailure_condition = \"result < 95\"";
+    let release = "quality = \"bad\"\nerror_rate_pct = 2";
+    let paused = canary(release, 50, metric, "");
+    let r = run(&paused, 1, RunOptions::default()).unwrap();
+    assert!(r
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, SimEvent::Controller(Report::AnalysisInconclusive { .. }))));
+    assert_eq!(
+        r.summary.outcome,
+        Some(Outcome::Failed),
+        "never promoted: the run ends paused"
+    );
+    assert!(!r.summary.rollback_performed, "inconclusive is not a failure");
+    // An operator's promotion at 30 minutes resumes it; the step's 1 h pause
+    // (which began with the weight at t = 60 s) then ends, and it promotes.
+    let resumed = canary(release, 50, metric, "manual_promotions = [\"30m\"]\n");
+    let m = run(&resumed, 1, RunOptions::default()).unwrap().summary;
+    assert_eq!(m.outcome, Some(Outcome::Promoted));
+    assert_eq!(m.completed_at, Some(SimTime::from_secs(60 + 3600)));
+}
