@@ -225,3 +225,76 @@ fn flagger_rolls_a_broken_canary_back_after_interval_times_threshold() {
         assert_eq!(m.checks, threshold);
     }
 }
+
+#[test]
+fn burn_rate_alerts_fire_when_the_sre_workbook_says() {
+    // A release with error ratio e takes all traffic at once after a long
+    // error-free stretch. Over a long window w full of traffic, the burn rate
+    // t seconds later is e x t / w / (1 - SLO), so a pair with burn rate b
+    // fires at t = (1 - SLO) / e x w x b (the SRE workbook's detection time;
+    // the short window, w / 12, reaches b sooner). Tolerance: scrapes and
+    // evaluations every 10 s add up to 20 s; Poisson noise on ~50,000 errors
+    // moves t by well under 5 s.
+    for (slo, long_s, burn, e) in [
+        (99.9, 3600, 14.4, 10.0),
+        (99.9, 21600, 6.0, 20.0),
+        (99.0, 3600, 6.0, 50.0),
+    ] {
+        let expected = (1.0 - slo / 100.0) / (e / 100.0) * long_s as f64 * burn;
+        let start = long_s + 60;
+        let s = common::parse(&format!(
+            "fidelity = \"aggregate\"\n[simulation]\nmax_duration = \"{}s\"\ncooldown = \"1m\"\n\
+             [fleet]\ninstances = 4\nprovision_time = \"0s\"\nboot_time = \"0s\"\nstop_time = \"0s\"\n\
+             [health_check]\nstart_healthy = true\n[traffic]\nrate_rps = 1000\n\
+             [stable]\nerror_rate_pct = 0\n[release]\nversion = \"v2\"\nquality = \"bad\"\nerror_rate_pct = {e}\n\
+             [strategy]\nkind = \"canary\"\nstart_at = \"{start}s\"\nsteps = [{{ set_weight = 100 }}]\n\
+             [rollback]\nevaluate_interval = \"10s\"\npost_deploy_monitoring = \"3h\"\n\
+             [[rollback.triggers]]\nkind = \"burn_rate\"\nslo_pct = {slo}\n\
+             windows = [{{ long = \"{long_s}s\", short = \"{}s\", burn_rate = {burn} }}]\n",
+            start + long_s,
+            long_s / 12
+        ));
+        let m = run(&s, 1, RunOptions::default()).unwrap().summary;
+        let ttd = m.ttd().expect("the alert fired").as_secs_f64();
+        assert_eq!(m.trigger.as_ref().unwrap().name(), "trigger:burn_rate");
+        assert!(
+            ttd >= expected - 5.0 && ttd <= expected + 25.0,
+            "SLO {slo} window {long_s}s burn {burn} e {e}%: {ttd} s against {expected} s"
+        );
+    }
+}
+
+#[test]
+fn the_binomial_judge_false_positive_rate_is_near_and_under_its_alpha() {
+    // Canary and baseline with the same 1% error rate on 1,000 and 9,000
+    // requests: errors ~ Poisson(10) and Poisson(90), so given m errors in
+    // all the canary's are exactly Binomial(m, 0.1). The exact test's size at
+    // alpha = 0.05 is sum over m of P(M = m) x P(X >= k*(m)), k* the first
+    // count that rejects: computed below, it must be at most alpha (the test
+    // is exact, hence conservative) and above alpha / 2 (near it). The
+    // simulated rate over 40,000 draws must match it within 4 sd.
+    use deploysim::analysis::judges::{binomial_p_value, binomial_upper_tail};
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Poisson};
+    let alpha = 0.05;
+    let size: f64 = (0..400u64)
+        .map(|m| {
+            let k = (0..=m).find(|&k| binomial_upper_tail(k, m, 0.1) < alpha);
+            poisson_pmf(m, 100.0) * k.map_or(0.0, |k| binomial_upper_tail(k, m, 0.1))
+        })
+        .sum();
+    assert!(size <= alpha && size > alpha / 2.0, "exact size {size}");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let (canary, baseline) = (Poisson::new(10.0).unwrap(), Poisson::new(90.0).unwrap());
+    let n = 40_000;
+    let rejections = (0..n)
+        .filter(|_| {
+            let x_c = canary.sample(&mut rng) as u64;
+            let x_b = baseline.sample(&mut rng) as u64;
+            binomial_p_value((1000, x_c), (9000, x_b)).is_some_and(|p| p < alpha)
+        })
+        .count();
+    let rate = rejections as f64 / n as f64;
+    let sd = (size * (1.0 - size) / n as f64).sqrt();
+    assert!((rate - size).abs() < 4.0 * sd, "simulated {rate} against exact {size}");
+}

@@ -2,6 +2,7 @@
 
 pub mod argo;
 pub mod criteria;
+pub mod judges;
 pub mod triggers;
 
 pub use criteria::{evaluate, game_failures, with_game_failures, Criterion, CriterionFailure, Verdict};

@@ -1,6 +1,7 @@
 //! The chapter's rollback triggers, judged on scraped metrics: pure
 //! functions of metric windows and gauges.
 
+use crate::analysis::judges::{binomial_p_value, burn_rate};
 use crate::engine::SimTime;
 use crate::model::metrics::histogram_quantile;
 use crate::model::Version;
@@ -103,6 +104,26 @@ pub fn evaluate_trigger(t: &TriggerSpec, m: &dyn MetricsView, now: SimTime, cpu_
                 _ => value < *threshold,
             };
             fires.then(|| fire(metric.as_str(), value, *threshold))
+        }
+        TriggerKind::BurnRate { slo_pct, windows } => windows.iter().find_map(|w| {
+            let long = stats(w.long);
+            let short = stats(w.short);
+            let enough = |x: &crate::model::WindowStats| x.requests >= t.min_request_count.max(1);
+            if !enough(&long) || !enough(&short) {
+                return None;
+            }
+            let burn_long = burn_rate(long.errors, long.requests, *slo_pct)?;
+            let burn_short = burn_rate(short.errors, short.requests, *slo_pct)?;
+            (burn_long >= w.burn_rate && burn_short >= w.burn_rate).then(|| fire("burn_rate", burn_long, w.burn_rate))
+        }),
+        TriggerKind::Binomial { alpha, window } => {
+            let new = m.window(Version::New, now, *window);
+            let stable = m.window(Version::Stable, now, *window);
+            if new.requests < t.min_request_count.max(1) {
+                return None;
+            }
+            let p = binomial_p_value((new.requests, new.errors), (stable.requests, stable.errors))?;
+            (p < *alpha).then(|| fire("binomial", p, *alpha))
         }
         TriggerKind::Manual { at } => {
             (now >= SimTime::ZERO + *at).then(|| fire("manual", at.as_secs_f64(), at.as_secs_f64()))

@@ -180,6 +180,24 @@ fn triggers<R: Rng + ?Sized>(rng: &mut R) -> String {
             rng.random_range(1..800)
         );
     }
+    if rng.random_bool(0.2) {
+        let _ = write!(
+            t,
+            "[[rollback.triggers]]\nkind = \"burn_rate\"\nslo_pct = {}\nwindows = [{{ long = \"{}m\", short = \"{}s\", burn_rate = {} }}]\n",
+            pick(rng, &["99", "99.9", "95"]),
+            rng.random_range(2..60),
+            rng.random_range(10..120),
+            rng.random_range(1..20)
+        );
+    }
+    if rng.random_bool(0.2) {
+        let _ = write!(
+            t,
+            "[[rollback.triggers]]\nkind = \"binomial\"\nalpha = 0.0{}\nwindow = \"{}s\"\n",
+            rng.random_range(1..10),
+            rng.random_range(10..300)
+        );
+    }
     if rng.random_bool(0.1) {
         let _ = write!(
             t,

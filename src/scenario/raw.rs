@@ -548,6 +548,24 @@ pub struct RawTrigger {
     pub version: Option<String>,
     /// manual: when the operator aborts.
     pub at: Option<String>,
+    /// burn_rate: the SLO, percent.
+    pub slo_pct: Option<f64>,
+    /// burn_rate: the window pairs.
+    pub windows: Option<Vec<RawBurnWindow>>,
+    /// binomial: the significance level.
+    pub alpha: Option<f64>,
+}
+
+/// One window pair of a burn-rate trigger.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBurnWindow {
+    /// The long window.
+    pub long: Option<String>,
+    /// The short window.
+    pub short: Option<String>,
+    /// The burn rate both must reach.
+    pub burn_rate: Option<f64>,
 }
 
 /// `[[history]]`: a past deployment.

@@ -539,11 +539,39 @@ pub enum TriggerKind {
         /// The window.
         window: SimDuration,
     },
+    /// The SRE workbook's multiwindow, multi-burn-rate alert: fires when,
+    /// for some pair, the error budget burns at least `burn_rate` times over
+    /// both the long and the short window.
+    BurnRate {
+        /// The SLO, percent (the budget is 100 - this).
+        slo_pct: f64,
+        /// The window pairs.
+        windows: Vec<BurnWindow>,
+    },
+    /// The conditional binomial test of new-version errors against stable's
+    /// over a window: fires when the p-value is below `alpha`.
+    Binomial {
+        /// The significance level.
+        alpha: f64,
+        /// The window.
+        window: SimDuration,
+    },
     /// An operator aborts at a given time.
     Manual {
         /// Since t = 0.
         at: SimDuration,
     },
+}
+
+/// One window pair of a burn-rate alert.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BurnWindow {
+    /// The long window.
+    pub long: SimDuration,
+    /// The short window (the alert also needs it, so it resets quickly).
+    pub short: SimDuration,
+    /// The burn rate both windows must reach.
+    pub burn_rate: f64,
 }
 
 /// The gaming metrics a trigger can watch.

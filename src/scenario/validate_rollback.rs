@@ -7,7 +7,7 @@ use super::validate::Checker;
 use crate::engine::SimDuration;
 use crate::model::Version;
 
-const TRIGGER_KINDS: [&str; 9] = [
+const TRIGGER_KINDS: [&str; 11] = [
     "error_rate",
     "latency",
     "availability",
@@ -17,6 +17,8 @@ const TRIGGER_KINDS: [&str; 9] = [
     "bet_success",
     "session_continuity",
     "game_latency",
+    "burn_rate",
+    "binomial",
 ];
 const METRICS: [&str; 4] = ["cpu_utilization_pct", "memory_mb", "restarts", "in_flight_requests"];
 
@@ -30,6 +32,8 @@ fn trigger_fields(kind: &str) -> &'static [&'static str] {
             &["scope", "min_request_count", "below_pct", "window"]
         }
         "game_latency" => &["scope", "min_request_count", "threshold", "window"],
+        "burn_rate" => &["scope", "min_request_count", "slo_pct", "windows"],
+        "binomial" => &["min_request_count", "alpha", "window"],
         _ => &["at"],
     }
 }
@@ -199,6 +203,9 @@ fn trigger(c: &mut Checker, i: usize, t: &RawTrigger, scrape: SimDuration) -> Op
         ("comparison", t.comparison.is_some()),
         ("version", t.version.is_some()),
         ("at", t.at.is_some()),
+        ("slo_pct", t.slo_pct.is_some()),
+        ("windows", t.windows.is_some()),
+        ("alpha", t.alpha.is_some()),
     ];
     let allowed = trigger_fields(kind);
     let mut ok = true;
@@ -383,6 +390,53 @@ fn trigger(c: &mut Checker, i: usize, t: &RawTrigger, scrape: SimDuration) -> Op
                 window: window(c, "window", t.window.as_ref()),
             }
         }
+        "burn_rate" => {
+            required(
+                c,
+                "slo_pct",
+                t.slo_pct.is_some(),
+                "a percentage below 100, e.g. slo_pct = 99.9",
+            );
+            let slo_pct = c.number(&format!("{path}.slo_pct"), t.slo_pct, 99.9, 0.0, 99.9999);
+            let list = t.windows.as_deref().unwrap_or_default();
+            if list.is_empty() || list.len() > 10 {
+                c.fail(
+                    &format!("{path}.windows"),
+                    format!("has {} window pairs", list.len()),
+                    "1 to 10 pairs, e.g. windows = [{ long = \"1h\", short = \"5m\", burn_rate = 14.4 }]",
+                );
+            }
+            let windows = list
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    let at = |f: &str| format!("windows[{i}].{f}");
+                    for (f, set) in [("long", w.long.is_some()), ("short", w.short.is_some())] {
+                        required(c, &at(f), set, "a duration, e.g. \"1h\"");
+                    }
+                    required(c, &at("burn_rate"), w.burn_rate.is_some(), "a number, e.g. 14.4");
+                    let long = window(c, &at("long"), w.long.as_ref());
+                    let short = window(c, &at("short"), w.short.as_ref());
+                    if short > long {
+                        c.fail(
+                            &format!("{path}.{}", at("short")),
+                            format!("{short} is longer than the long window ({long})"),
+                            "a short window no longer than the long one",
+                        );
+                    }
+                    BurnWindow {
+                        long,
+                        short,
+                        burn_rate: c.number(&format!("{path}.{}", at("burn_rate")), w.burn_rate, 1.0, 0.001, 1e6),
+                    }
+                })
+                .collect();
+            TriggerKind::BurnRate { slo_pct, windows }
+        }
+        "binomial" => TriggerKind::Binomial {
+            alpha: c.number(&format!("{path}.alpha"), t.alpha, 0.01, 1e-12, 0.5),
+            window: window(c, "window", t.window.as_ref()),
+        },
         _ => {
             required(c, "at", t.at.is_some(), "a time since t = 0, e.g. at = \"12m\"");
             TriggerKind::Manual {
