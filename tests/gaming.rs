@@ -73,6 +73,10 @@ fn the_plain_path_loses_games_and_bets_where_the_aware_path_loses_none() {
         for seed in 0..10 {
             let p = games(&checked(&s, seed)).totals;
             let a = games(&checked(&aware, seed)).totals;
+            assert_eq!(
+                p.games_migrated, 0,
+                "{name} seed {seed}: the plain path never moves a game"
+            );
             lost_games += p.games_lost;
             lost_bets += p.bets.lost;
             dropped += p.sessions_dropped.saturating_sub(a.sessions_dropped);
@@ -266,4 +270,99 @@ fn gaming_aware_rolling_and_games_without_a_gaming_table_are_clear_errors() {
     common::parse(&format!(
         "{base}[gaming]\naware = false\n[strategy]\nkind = \"rolling\"\nbatch_size = 1\n"
     ));
+}
+
+fn events(s: &Scenario, seed: u64) -> Vec<(deploysim::engine::SimTime, deploysim::record::SimEvent)> {
+    run(s, seed, RunOptions::default())
+        .unwrap_or_else(|v| panic!("{} seed {seed}: {v}", s.name))
+        .events
+}
+
+#[test]
+fn the_drain_timeout_runs_from_the_stop_time_not_the_stop_request() {
+    // Stops take 3 minutes and the drain may add 10 s: no game may be given
+    // up before the instance's stop time is over.
+    use deploysim::model::world::{GameChange, WorldChange};
+    use deploysim::record::SimEvent;
+    let mut s = common::load("bitcraps/gaming-canary-bad.toml");
+    s.fleet.stop_time = deploysim::model::dist::DurationDist::Fixed(SimDuration::from_secs(180));
+    s.gaming.as_mut().unwrap().drain_timeout = SimDuration::from_secs(10);
+    for seed in 0..5 {
+        let ev = events(&s, seed);
+        let stop = ev
+            .iter()
+            .find(|(_, e)| {
+                matches!(
+                    e,
+                    SimEvent::World(WorldChange::Scaled {
+                        version: deploysim::model::Version::New,
+                        to: 0,
+                        ..
+                    })
+                )
+            })
+            .map(|(t, _)| *t)
+            .expect("the rollback scales the canary down");
+        for (t, e) in &ev {
+            if matches!(
+                e,
+                SimEvent::World(WorldChange::Game(
+                    GameChange::DrainTimedOut { .. } | GameChange::Restored { .. }
+                ))
+            ) {
+                assert!(*t >= stop + SimDuration::from_secs(190), "seed {seed}: {e:?} at {t}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_rollback_drains_games_to_stable_and_a_zone_outage_restores_each_game_once() {
+    use deploysim::model::world::{GameChange, WorldChange};
+    use deploysim::model::Version;
+    use deploysim::record::SimEvent;
+    // Blue-green promoted, then rolled back batch by batch by an operator:
+    // every game moved during the rollback goes to stable.
+    let path = common::scenario_path("bitcraps/gaming-blue-green-good.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "[rollback]\nrecovery = \"blue_green_switch\"\n",
+        "[rollback]\nrecovery = \"rolling_rollback\"\nrecovery_batch_size = 2\npost_deploy_monitoring = \"30m\"\n\
+         [[rollback.triggers]]\nkind = \"manual\"\nat = \"30m\"\n",
+    );
+    let s = scenario::parse(&path, &text, "rr").unwrap();
+    let ev = events(&s, 1);
+    let moved_to: Vec<Version> = ev
+        .iter()
+        .filter(|(t, _)| *t >= deploysim::engine::SimTime::from_secs(1800))
+        .filter_map(|(_, e)| match e {
+            SimEvent::World(WorldChange::Game(GameChange::Migrated { to, .. })) => Some(to.0),
+            _ => None,
+        })
+        .collect();
+    assert!(!moved_to.is_empty());
+    assert!(moved_to.iter().all(|v| *v == Version::Stable), "{moved_to:?}");
+    // Half the fleet fails at once mid-rollout: each disrupted game is
+    // restored once, onto an instance that survives.
+    let path = common::scenario_path("bitcraps/gaming-canary-good.toml");
+    let text = std::fs::read_to_string(&path).unwrap()
+        + "\n[[faults]]\nkind = \"zone_outage\"\nzones = 2\nzone = 0\nat = \"8m\"\nduration = \"3m\"\n";
+    let s = scenario::parse(&path, &text, "zone").unwrap();
+    for seed in 0..5 {
+        let t = games(&checked(&s, seed)).totals;
+        assert!(t.games_disrupted > 0, "seed {seed}");
+        assert_eq!((t.games_restored, t.games_lost), (t.games_disrupted, 0), "seed {seed}");
+        // No game is restored onto an instance of the failing zone (it would
+        // be restored a second time in the same instant).
+        let mut restored: Vec<u32> = events(&s, seed)
+            .iter()
+            .filter_map(|(_, e)| match e {
+                SimEvent::World(WorldChange::Game(GameChange::Restored { game, .. })) => Some(*game),
+                _ => None,
+            })
+            .collect();
+        let n = restored.len();
+        restored.sort_unstable();
+        restored.dedup();
+        assert_eq!(restored.len(), n, "seed {seed}: a game restored twice");
+    }
 }

@@ -44,6 +44,20 @@ struct RawVariant {
     gaming: Option<toml::Table>,
 }
 
+/// Merges `overlay` into `base` key by key, tables recursively (so
+/// `gaming = { criteria = { min_games = 20 } }` keeps the base's other
+/// criteria).
+fn merge_tables(base: &mut toml::Table, overlay: &toml::Table) {
+    for (k, v) in overlay {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_tables(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
 /// Which release a cell rolls out.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ReleaseMix {
@@ -398,9 +412,7 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         }
         if let Some(overlay) = gaming {
             let mut merged = t.get("gaming").and_then(|g| g.as_table()).cloned().unwrap_or_default();
-            for (k, v) in overlay {
-                merged.insert(k.clone(), v.clone());
-            }
+            merge_tables(&mut merged, overlay);
             t.insert("gaming".into(), toml::Value::Table(merged));
         }
         if !bad {

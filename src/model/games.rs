@@ -243,12 +243,12 @@ pub struct GamingTotals {
     pub games_completed: u64,
     /// Games that failed (an operation failed or their instance was lost).
     pub games_failed: u64,
-    /// Games whose instance went away under them mid-game (whether or not
-    /// they were restored).
+    /// Games whose instance went away under them mid-game, whether or not
+    /// they were restored (each game once).
     pub games_disrupted: u64,
     /// Games moved by the gaming-aware drain while it was safe to move them.
     pub games_migrated: u64,
-    /// Games restored from their backup after a disruption.
+    /// Games restored from their backup after a disruption (each game once).
     pub games_restored: u64,
     /// Games that went with their instance (disrupted and not restored).
     pub games_lost: u64,
@@ -303,6 +303,10 @@ pub struct Game {
     pub live: bool,
     /// Went with its instance (no backup, or nowhere to restore it).
     pub lost: bool,
+    /// Has had an instance go away under it (counted once).
+    pub disrupted: bool,
+    /// Has been restored from its backup (counted once).
+    pub restored: bool,
 }
 
 /// Every game of a run, and where each lives.

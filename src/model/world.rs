@@ -499,6 +499,9 @@ pub struct World {
     pub(super) gaming: Option<super::games::GamingSpec>,
     /// The games (with `[gaming]`).
     pub(super) floor: Option<super::games::GameFloor>,
+    /// While a fault fails many instances at once: the failed ones, whose
+    /// games are handled after the last has failed.
+    lost_in_batch: Option<Vec<InstanceId>>,
 }
 
 impl World {
@@ -581,6 +584,7 @@ impl World {
             histograms: true,
             gaming: scenario.gaming.clone(),
             floor: scenario.gaming.as_ref().map(|_| super::games::GameFloor::default()),
+            lost_in_batch: None,
         }
     }
 
@@ -668,6 +672,10 @@ impl World {
             .filter(|x| !x.status.is_terminal())
             .map(|x| x.id)
             .collect();
+        // Games on a failing zone are handled once every instance in it has
+        // failed, so none is restored onto an instance failing in the same
+        // instant.
+        self.lost_in_batch = Some(Vec::new());
         for id in ids {
             let inst = &self.instances[id.0 as usize];
             match kind {
@@ -679,6 +687,9 @@ impl World {
                 }
                 _ => {}
             }
+        }
+        for id in self.lost_in_batch.take().unwrap_or_default() {
+            self.games_on_lost(now, id);
         }
     }
 
@@ -713,13 +724,19 @@ impl World {
     /// crash-loop backoff.
     fn crash(&mut self, now: SimTime, id: InstanceId) {
         let inst = &self.instances[id.0 as usize];
-        if inst.status.is_terminal() || inst.status == InstanceStatus::Stopping {
+        // A stopping instance is past harm, unless it is draining games:
+        // then it can still fail under them.
+        let draining = self.floor.as_ref().is_some_and(|f| f.prepared && f.holds_games(id));
+        if inst.status.is_terminal() || (inst.status == InstanceStatus::Stopping && !draining) {
             return;
         }
         let version = inst.version;
         self.restarts[version.index()] += 1;
         self.set_status(id, InstanceStatus::Failed);
-        self.games_on_lost(now, id);
+        match self.lost_in_batch.as_mut() {
+            Some(batch) => batch.push(id),
+            None => self.games_on_lost(now, id),
+        }
         // Requests waiting in its queue are lost with it (the connection
         // resets). Requests already in service complete as drawn: a
         // simplification, as their completions are already scheduled.
@@ -1076,7 +1093,7 @@ impl World {
             WorldEvent::Booted(id) => self.on_booted(now, id),
             WorldEvent::StopDone(id) => {
                 // A draining instance stops when its last game leaves.
-                if self.instances[id.0 as usize].status == InstanceStatus::Stopping && self.stop_may_finish(id) {
+                if self.instances[id.0 as usize].status == InstanceStatus::Stopping && self.stop_may_finish(now, id) {
                     self.set_status(id, InstanceStatus::Stopped);
                     self.games_on_lost(now, id);
                 }

@@ -121,6 +121,8 @@ impl World {
             harmed: false,
             live: true,
             lost: false,
+            disrupted: false,
+            restored: false,
         });
         let Some(instance) = target else {
             // Nowhere to play: the players are turned away.
@@ -187,7 +189,7 @@ impl World {
                 self.metrics.games_mut(version).bets_settled += settled;
                 if done {
                     self.complete_game(id, version);
-                } else if self.instances[instance.0 as usize].status == InstanceStatus::Stopping {
+                } else if self.drains() && self.instances[instance.0 as usize].status == InstanceStatus::Stopping {
                     // Between rounds nothing is at stake: the held game
                     // moves now, then plays on where it lands.
                     // With nowhere to go it plays its next round where it is.
@@ -272,7 +274,8 @@ impl World {
             .error_prob(spec.game_error_prob, version, uptime, 0.0, false);
         let c = self.metrics.games_mut(version);
         c.ops += 1;
-        c.op_latency_us += SimDuration::from_secs_f64(latency_s).0;
+        // Saturating: absurd latency distributions must not overflow the sum.
+        c.op_latency_us = c.op_latency_us.saturating_add(SimDuration::from_secs_f64(latency_s).0);
         !error
     }
 
@@ -343,14 +346,12 @@ impl World {
             return;
         }
         let cutoff = self.gaming_spec().migration_cutoff;
-        let mut held = 0;
         for g in ids {
             let game = &self.floor.as_ref().expect("floor").games[g as usize];
             let h = handling(game.phase, game.phase_ends, now, cutoff);
             if h == Handling::AllowMigration && self.migrate(now, g) {
                 continue;
             }
-            held += 1;
             let game = &self.floor.as_ref().expect("floor").games[g as usize];
             let inst = &self.instances[id.0 as usize];
             self.changes.push(WorldChange::Game(GameChange::Held {
@@ -361,22 +362,23 @@ impl World {
                 handling: h,
             }));
         }
-        if held > 0 {
-            let timeout = self.gaming_spec().drain_timeout;
-            self.schedule(now + timeout, lanes::WORLD, WorldEvent::DrainTimeout(id));
-        }
     }
 
-    /// Whether a stopping instance may finish stopping now. A draining one
-    /// waits for its games; the last game to leave finishes the stop.
-    pub(super) fn stop_may_finish(&mut self, id: InstanceId) -> bool {
+    /// Whether a stopping instance may finish stopping now (its stop time is
+    /// over). A draining one waits for its games, at most `drain_timeout`
+    /// longer; the last game to leave finishes the stop.
+    pub(super) fn stop_may_finish(&mut self, now: SimTime, id: InstanceId) -> bool {
+        let timeout = self.gaming.as_ref().map_or(SimDuration::ZERO, |g| g.drain_timeout);
         let Some(floor) = self.floor.as_mut() else { return true };
         if floor.prepared && floor.holds_games(id) {
             let i = id.0 as usize;
             if floor.awaiting_drain.len() <= i {
                 floor.awaiting_drain.resize(i + 1, false);
             }
-            floor.awaiting_drain[i] = true;
+            if !floor.awaiting_drain[i] {
+                floor.awaiting_drain[i] = true;
+                self.schedule(now + timeout, lanes::WORLD, WorldEvent::DrainTimeout(id));
+            }
             return false;
         }
         true
@@ -457,11 +459,11 @@ impl World {
                 .violation
                 .get_or_insert_with(|| format!("game {id} moved while {}", phase.as_str()));
         }
-        let from_version = self.instances[from.0 as usize].version;
         let u: f64 = self.streams.game_moves.random();
+        let wanted = self.drain_target(self.instances[from.0 as usize].version);
         let Some(to) = self
-            .pick_instance(from_version, u)
-            .or_else(|| self.pick_instance(other(from_version), u))
+            .pick_instance(wanted, u)
+            .or_else(|| self.pick_instance(other(wanted), u))
         else {
             return false;
         };
@@ -479,6 +481,19 @@ impl World {
         true
     }
 
+    /// Where a game leaving a stopping instance of `own` version goes: to
+    /// stable once a rollback has begun, to the version that has all the
+    /// traffic when one has, else to its own version.
+    fn drain_target(&self, own: Version) -> Version {
+        let rolling_back = self.floor.as_ref().is_some_and(|f| f.to_recover.is_some());
+        match self.weight_pct() {
+            _ if rolling_back => Version::Stable,
+            w if w >= 100.0 => Version::New,
+            w if w <= 0.0 => Version::Stable,
+            _ => own,
+        }
+    }
+
     /// The gaming-aware rule for waiting games when the canary's share grows
     /// from `from` to `to` percent: each waiting game on stable moves to the
     /// canary with probability (to - from) / 2 percent (sessions in waiting
@@ -494,9 +509,11 @@ impl World {
                 .games
                 .iter()
                 .filter(|g| {
+                    let inst = &self.instances[g.instance.0 as usize];
                     g.live
                         && g.phase == GamePhase::Waiting
-                        && self.instances[g.instance.0 as usize].version == Version::Stable
+                        && inst.version == Version::Stable
+                        && inst.status == InstanceStatus::Running
                 })
                 .map(|g| g.id)
                 .collect()
@@ -531,7 +548,12 @@ impl World {
     fn disrupt(&mut self, now: SimTime, id: u32) {
         let (from, backed_up, open) = {
             let floor = self.floor.as_mut().expect("floor");
-            floor.totals.games_disrupted += 1;
+            let g = &mut floor.games[id as usize];
+            // Counted once per game, however often its instance goes.
+            if !g.disrupted {
+                g.disrupted = true;
+                floor.totals.games_disrupted += 1;
+            }
             floor.detach(id);
             let g = &floor.games[id as usize];
             (g.instance, g.backed_up, u64::from(g.open_bets))
@@ -563,7 +585,10 @@ impl World {
         match to {
             Some(to) => {
                 floor.totals.bets.reconciled += open;
-                floor.totals.games_restored += 1;
+                if !floor.games[id as usize].restored {
+                    floor.games[id as usize].restored = true;
+                    floor.totals.games_restored += 1;
+                }
                 floor.attach(id, to);
                 let g = &mut floor.games[id as usize];
                 g.phase = GamePhase::Waiting;
@@ -701,6 +726,8 @@ mod tests {
             harmed: false,
             live: true,
             lost: false,
+            disrupted: false,
+            restored: false,
         });
         floor.attach(id, InstanceId(0));
         floor.live += 1;

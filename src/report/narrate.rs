@@ -396,7 +396,7 @@ impl<'a> Narrator<'a> {
                 at(*from),
                 at(*to),
                 match phase {
-                    GamePhase::Waiting => "between rounds, nothing at stake",
+                    GamePhase::Waiting => "waiting, nothing at stake",
                     _ => "betting closes within the cutoff, so its open bets move with it",
                 }
             ),
@@ -425,7 +425,7 @@ impl<'a> Narrator<'a> {
                 ordinal,
                 games,
             } => format!(
-                "DRAIN TIMEOUT: {} still holds {games} games; it stops anyway.",
+                "DRAIN TIMEOUT: {} still holds {games} games past its stop time and the drain timeout: they are restored elsewhere and it stops.",
                 at((*version, *ordinal))
             ),
             GameChange::Drained { version, ordinal } => {

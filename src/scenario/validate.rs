@@ -42,6 +42,9 @@ pub mod limits {
     pub const MAX_LIVE_SESSIONS: f64 = 1_000_000.0;
     /// Most games started in one run (each is kept to the end).
     pub const MAX_GAMES: f64 = 1_000_000.0;
+    /// Most game operations (bets, rolls, payouts) in one run, counted at
+    /// the most players and rounds.
+    pub const MAX_GAME_OPERATIONS: f64 = 200_000_000.0;
 }
 
 /// The Prometheus client default bucket bounds, 5 ms to 10 s.

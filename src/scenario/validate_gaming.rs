@@ -89,6 +89,23 @@ pub(super) fn validate_gaming(
             ),
         );
     }
+    // Each game costs a few events and draws per operation: bound the
+    // operations (at the most players and rounds) as well as the games.
+    let ops = total * f64::from(rounds_max.max(rounds_min)) * f64::from(players_max.max(players_min) + 2);
+    if total <= limits::MAX_GAMES && ops > limits::MAX_GAME_OPERATIONS {
+        c.fail(
+            "gaming.rounds_max",
+            format!(
+                "{total:.2e} games of up to {} rounds of {} bets, a roll and a payout make {ops:.2e} game operations",
+                rounds_max.max(rounds_min),
+                players_max.max(players_min)
+            ),
+            format!(
+                "at most {:.0e} game operations per run: fewer games, rounds or players, or a shorter run",
+                limits::MAX_GAME_OPERATIONS
+            ),
+        );
+    }
     let aware = g.aware.unwrap_or(false);
     if aware
         && !matches!(
