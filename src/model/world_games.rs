@@ -768,7 +768,7 @@ mod tests {
         assert_eq!(floor.games[waiting as usize].instance, InstanceId(1));
         assert_eq!(floor.games[rolling as usize].instance, InstanceId(0));
         // The stop waits for the rolling game.
-        assert!(!w.stop_may_finish(InstanceId(0)));
+        assert!(!w.stop_may_finish(SimTime::ZERO, InstanceId(0)));
         assert_eq!(w.games_problem(), None);
     }
 }
