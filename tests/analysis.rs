@@ -93,3 +93,42 @@ fn an_inconclusive_analysis_pauses_until_a_manual_promotion() {
     assert_eq!(m.outcome, Some(Outcome::Promoted));
     assert_eq!(m.completed_at, Some(SimTime::from_secs(60 + 3600)));
 }
+
+#[test]
+fn sequential_detectors_catch_a_bad_canary_and_leave_a_good_one() {
+    // A 25% canary serving 5% errors (or stable's 0.1%), judged every 30 s on
+    // the new version by an SPRT (1% against 3%), a CUSUM and an EWMA.
+    let triggers = [
+        ("sprt", "p0_pct = 1\np1_pct = 3\nalpha = 0.01\nbeta = 0.05"),
+        ("cusum", "target_pct = 0.1\nslack_pct = 0.5\nlimit_pct = 5"),
+        ("ewma", "lambda = 0.3\ntarget_pct = 0.1\nlimit_pct = 2"),
+    ];
+    for (kind, fields) in triggers {
+        for (release, bad) in [
+            ("quality = \"bad\"\nerror_rate_pct = 5", true),
+            ("quality = \"good\"", false),
+        ] {
+            let s = common::parse(&format!(
+                "fidelity = \"aggregate\"\n[simulation]\nmax_duration = \"2h\"\ncooldown = \"1m\"\n\
+                 [fleet]\ninstances = 4\nprovision_time = \"0s\"\nboot_time = \"0s\"\nstop_time = \"0s\"\n\
+                 [health_check]\nstart_healthy = true\n[traffic]\nrate_rps = 100\n\
+                 [release]\nversion = \"v2\"\n{release}\n\
+                 [strategy]\nkind = \"canary\"\nstart_at = \"1m\"\nsteps = [{{ set_weight = 25 }}, {{ pause = {{ duration = \"30m\" }} }}]\n\
+                 [strategy.success_criteria]\nmax_error_rate_pct = 50\n\
+                 [rollback]\nevaluate_interval = \"30s\"\n\
+                 [[rollback.triggers]]\nkind = \"{kind}\"\nscope = \"new\"\nmin_request_count = 100\n{fields}\n"
+            ));
+            let m = run(&s, 2, RunOptions::default()).unwrap().summary;
+            if bad {
+                assert_eq!(
+                    m.trigger.as_ref().map(|t| t.name()),
+                    Some(format!("trigger:{kind}")),
+                    "{kind}"
+                );
+                assert!(m.ttd().unwrap() <= SimDuration::from_secs(180), "{kind}: {:?}", m.ttd());
+            } else {
+                assert!(!m.rollback_performed, "{kind} fired on a good release");
+            }
+        }
+    }
+}

@@ -298,3 +298,53 @@ fn the_binomial_judge_false_positive_rate_is_near_and_under_its_alpha() {
     let sd = (size * (1.0 - size) / n as f64).sqrt();
     assert!((rate - size).abs() < 4.0 * sd, "simulated {rate} against exact {size}");
 }
+
+#[test]
+fn the_sprt_keeps_its_error_rates_within_walds_bounds() {
+    // H0: p0 = 1%, H1: p1 = 3%, alpha = 0.05, beta = 0.1, fed 50 requests at
+    // a time. Wald's bounds: P(fire | p0) <= alpha / (1 - beta) = 0.0556 and
+    // P(accept | p1) <= beta / (1 - alpha) = 0.105 (batches overshoot the
+    // boundaries, which only makes the test more conservative). 4,000
+    // sequences per hypothesis; tolerance 4 sd of the bound.
+    use deploysim::analysis::detectors::{Decision, Detector, DetectorSpec};
+    use rand::SeedableRng;
+    use rand_distr::{Binomial, Distribution};
+    let spec = DetectorSpec::Sprt {
+        p0: 0.01,
+        p1: 0.03,
+        alpha: 0.05,
+        beta: 0.1,
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let runs = 4000;
+    let mut outcome = |p: f64| {
+        let batch = Binomial::new(50, p).unwrap();
+        let (mut fired, mut accepted) = (0, 0);
+        for _ in 0..runs {
+            let mut d = Detector::new(spec);
+            loop {
+                match d.update(50, batch.sample(&mut rng)) {
+                    Decision::Fire(_) => {
+                        fired += 1;
+                        break;
+                    }
+                    Decision::Accept => {
+                        accepted += 1;
+                        break;
+                    }
+                    Decision::Continue => {}
+                }
+            }
+        }
+        (
+            f64::from(fired) / f64::from(runs),
+            f64::from(accepted) / f64::from(runs),
+        )
+    };
+    let bound = |b: f64| b + 4.0 * (b * (1.0 - b) / f64::from(runs)).sqrt();
+    let (false_alarms, _) = outcome(0.01);
+    assert!(false_alarms <= bound(0.05 / 0.9), "P(fire | p0) = {false_alarms}");
+    let (power, misses) = outcome(0.03);
+    assert!(misses <= bound(0.1 / 0.95), "P(accept | p1) = {misses}");
+    assert!(power >= 0.85, "the test detects p1 most of the time: {power}");
+}

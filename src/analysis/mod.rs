@@ -2,6 +2,7 @@
 
 pub mod argo;
 pub mod criteria;
+pub mod detectors;
 pub mod judges;
 pub mod triggers;
 

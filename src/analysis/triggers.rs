@@ -125,6 +125,9 @@ pub fn evaluate_trigger(t: &TriggerSpec, m: &dyn MetricsView, now: SimTime, cpu_
             let p = binomial_p_value((new.requests, new.errors), (stable.requests, stable.errors))?;
             (p < *alpha).then(|| fire("binomial", p, *alpha))
         }
+        // Sequential detectors keep state between evaluations: the
+        // supervisor feeds them (see `strategy::supervisor`).
+        TriggerKind::Detector(_) => None,
         TriggerKind::Manual { at } => {
             (now >= SimTime::ZERO + *at).then(|| fire("manual", at.as_secs_f64(), at.as_secs_f64()))
         }

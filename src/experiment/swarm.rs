@@ -191,6 +191,35 @@ fn triggers<R: Rng + ?Sized>(rng: &mut R) -> String {
         );
     }
     if rng.random_bool(0.2) {
+        let body = match rng.random_range(0..3) {
+            0 => format!(
+                "kind = \"sprt\"\np0_pct = {}\np1_pct = {}\nalpha = 0.0{}\nbeta = 0.{}",
+                rng.random_range(1..5),
+                rng.random_range(5..30),
+                rng.random_range(1..10),
+                rng.random_range(1..5)
+            ),
+            1 => format!(
+                "kind = \"cusum\"\ntarget_pct = {}\nslack_pct = {}\nlimit_pct = {}",
+                rng.random_range(0..3),
+                rng.random_range(0..3),
+                rng.random_range(1..20)
+            ),
+            _ => format!(
+                "kind = \"ewma\"\nlambda = 0.{}\ntarget_pct = {}\nlimit_pct = {}",
+                rng.random_range(1..10),
+                rng.random_range(0..3),
+                rng.random_range(1..20)
+            ),
+        };
+        let _ = write!(
+            t,
+            "[[rollback.triggers]]\n{body}\nscope = \"{}\"\nmin_request_count = {}\n",
+            scope(rng),
+            rng.random_range(0..200)
+        );
+    }
+    if rng.random_bool(0.2) {
         let _ = write!(
             t,
             "[[rollback.triggers]]\nkind = \"binomial\"\nalpha = 0.0{}\nwindow = \"{}s\"\n",

@@ -552,8 +552,22 @@ pub struct RawTrigger {
     pub slo_pct: Option<f64>,
     /// burn_rate: the window pairs.
     pub windows: Option<Vec<RawBurnWindow>>,
-    /// binomial: the significance level.
+    /// binomial and sprt: the significance level (type I error).
     pub alpha: Option<f64>,
+    /// sprt: the type II error.
+    pub beta: Option<f64>,
+    /// sprt: the acceptable error rate, percent.
+    pub p0_pct: Option<f64>,
+    /// sprt: the bad error rate, percent.
+    pub p1_pct: Option<f64>,
+    /// cusum and ewma: the in-control error rate, percent.
+    pub target_pct: Option<f64>,
+    /// cusum: the allowance, percent.
+    pub slack_pct: Option<f64>,
+    /// cusum and ewma: the decision limit, percent.
+    pub limit_pct: Option<f64>,
+    /// ewma: the weight of the newest interval.
+    pub lambda: Option<f64>,
 }
 
 /// One window pair of a burn-rate trigger.

@@ -556,6 +556,9 @@ pub enum TriggerKind {
         /// The window.
         window: SimDuration,
     },
+    /// A sequential detector (SPRT, CUSUM, EWMA) fed one evaluation
+    /// interval of error counts at a time.
+    Detector(crate::analysis::detectors::DetectorSpec),
     /// An operator aborts at a given time.
     Manual {
         /// Since t = 0.

@@ -7,7 +7,7 @@ use super::validate::Checker;
 use crate::engine::SimDuration;
 use crate::model::Version;
 
-const TRIGGER_KINDS: [&str; 11] = [
+const TRIGGER_KINDS: [&str; 14] = [
     "error_rate",
     "latency",
     "availability",
@@ -19,6 +19,9 @@ const TRIGGER_KINDS: [&str; 11] = [
     "game_latency",
     "burn_rate",
     "binomial",
+    "sprt",
+    "cusum",
+    "ewma",
 ];
 const METRICS: [&str; 4] = ["cpu_utilization_pct", "memory_mb", "restarts", "in_flight_requests"];
 
@@ -34,6 +37,9 @@ fn trigger_fields(kind: &str) -> &'static [&'static str] {
         "game_latency" => &["scope", "min_request_count", "threshold", "window"],
         "burn_rate" => &["scope", "min_request_count", "slo_pct", "windows"],
         "binomial" => &["min_request_count", "alpha", "window"],
+        "sprt" => &["scope", "min_request_count", "p0_pct", "p1_pct", "alpha", "beta"],
+        "cusum" => &["scope", "min_request_count", "target_pct", "slack_pct", "limit_pct"],
+        "ewma" => &["scope", "min_request_count", "lambda", "target_pct", "limit_pct"],
         _ => &["at"],
     }
 }
@@ -206,6 +212,13 @@ fn trigger(c: &mut Checker, i: usize, t: &RawTrigger, scrape: SimDuration) -> Op
         ("slo_pct", t.slo_pct.is_some()),
         ("windows", t.windows.is_some()),
         ("alpha", t.alpha.is_some()),
+        ("beta", t.beta.is_some()),
+        ("p0_pct", t.p0_pct.is_some()),
+        ("p1_pct", t.p1_pct.is_some()),
+        ("target_pct", t.target_pct.is_some()),
+        ("slack_pct", t.slack_pct.is_some()),
+        ("limit_pct", t.limit_pct.is_some()),
+        ("lambda", t.lambda.is_some()),
     ];
     let allowed = trigger_fields(kind);
     let mut ok = true;
@@ -437,6 +450,51 @@ fn trigger(c: &mut Checker, i: usize, t: &RawTrigger, scrape: SimDuration) -> Op
             alpha: c.number(&format!("{path}.alpha"), t.alpha, 0.01, 1e-12, 0.5),
             window: window(c, "window", t.window.as_ref()),
         },
+        "sprt" => {
+            required(
+                c,
+                "p0_pct",
+                t.p0_pct.is_some(),
+                "the acceptable error rate, percent, e.g. 1",
+            );
+            required(c, "p1_pct", t.p1_pct.is_some(), "the bad error rate, percent, e.g. 5");
+            let p0 = c.number(&format!("{path}.p0_pct"), t.p0_pct, 1.0, 1e-6, 99.0);
+            let p1 = c.number(&format!("{path}.p1_pct"), t.p1_pct, 5.0, 1e-6, 99.999);
+            if p1 <= p0 && !c.failed(&format!("{path}.p0_pct")) {
+                c.fail(
+                    &format!("{path}.p1_pct"),
+                    format!("{p1} is not above p0_pct ({p0})"),
+                    "p1_pct > p0_pct: the bad rate the test is to tell from the acceptable one",
+                );
+            }
+            TriggerKind::Detector(crate::analysis::detectors::DetectorSpec::Sprt {
+                p0: p0 / 100.0,
+                p1: p1 / 100.0,
+                alpha: c.number(&format!("{path}.alpha"), t.alpha, 0.05, 1e-9, 0.5),
+                beta: c.number(&format!("{path}.beta"), t.beta, 0.1, 1e-9, 0.5),
+            })
+        }
+        "cusum" => {
+            required(
+                c,
+                "limit_pct",
+                t.limit_pct.is_some(),
+                "the decision limit h, percent, e.g. 5",
+            );
+            TriggerKind::Detector(crate::analysis::detectors::DetectorSpec::Cusum {
+                target_pct: c.pct(&format!("{path}.target_pct"), t.target_pct, 0.1),
+                slack_pct: c.pct(&format!("{path}.slack_pct"), t.slack_pct, 0.5),
+                limit_pct: c.number(&format!("{path}.limit_pct"), t.limit_pct, 5.0, 1e-9, 1e6),
+            })
+        }
+        "ewma" => {
+            required(c, "limit_pct", t.limit_pct.is_some(), "the limit, percent, e.g. 2");
+            TriggerKind::Detector(crate::analysis::detectors::DetectorSpec::Ewma {
+                lambda: c.number(&format!("{path}.lambda"), t.lambda, 0.2, 1e-6, 1.0),
+                target_pct: c.pct(&format!("{path}.target_pct"), t.target_pct, 0.1),
+                threshold_pct: c.pct(&format!("{path}.limit_pct"), t.limit_pct, 2.0),
+            })
+        }
         _ => {
             required(c, "at", t.at.is_some(), "a time since t = 0, e.g. at = \"12m\"");
             TriggerKind::Manual {

@@ -9,9 +9,11 @@
 
 use super::recovery::Recovery;
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
+use crate::analysis::detectors::{Decision, Detector, DetectorSpec};
 use crate::analysis::evaluate_trigger;
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::{RollbackSpec, TriggerKind};
+use crate::model::Version;
+use crate::scenario::{RollbackSpec, TriggerKind, TriggerScope};
 
 /// Window of the verification query.
 const VERIFY_WINDOW: SimDuration = SimDuration::from_secs(60);
@@ -30,6 +32,9 @@ pub struct Supervisor {
     recovery_done: bool,
     verified: Option<bool>,
     next_verify: SimTime,
+    /// The sequential detectors' state, one slot per trigger (`None` for
+    /// triggers that judge each window on its own).
+    detectors: Vec<Option<Detector>>,
 }
 
 impl Supervisor {
@@ -42,7 +47,16 @@ impl Supervisor {
         cpu_ms_per_request: f64,
         poll: SimDuration,
     ) -> Self {
+        let detectors = spec
+            .triggers
+            .iter()
+            .map(|t| match t.kind {
+                TriggerKind::Detector(d) => Some(Detector::new(d)),
+                _ => None,
+            })
+            .collect();
         Supervisor {
+            detectors,
             strategy,
             spec,
             fleet_size,
@@ -128,7 +142,7 @@ impl Supervisor {
             return;
         }
         let due = obs.now >= self.next_eval;
-        let firing = self.spec.triggers.iter().find_map(|t| {
+        let mut firing = self.spec.triggers.iter().find_map(|t| {
             let is_manual = matches!(t.kind, TriggerKind::Manual { .. });
             (is_manual || due)
                 .then(|| evaluate_trigger(t, obs.metrics, obs.now, self.cpu_ms_per_request))
@@ -136,6 +150,37 @@ impl Supervisor {
                 .map(|f| (f, t.clone()))
         });
         if due {
+            // Sequential detectors take the interval since the last
+            // evaluation (consecutive windows on the scrape grid tile).
+            let interval = self.spec.evaluate_interval;
+            for (t, d) in self.spec.triggers.iter().zip(self.detectors.iter_mut()) {
+                let Some(d) = d.as_mut() else { continue };
+                let w = match t.scope {
+                    TriggerScope::Service => obs.metrics.window_service(obs.now, interval),
+                    TriggerScope::New => obs.metrics.window(Version::New, obs.now, interval),
+                };
+                if w.requests < t.min_request_count.max(1) {
+                    continue;
+                }
+                if let Decision::Fire(statistic) = d.update(w.requests, w.errors) {
+                    let (name, threshold) = match t.kind {
+                        TriggerKind::Detector(DetectorSpec::Sprt { alpha, beta, .. }) => {
+                            ("sprt", Detector::sprt_bounds(alpha, beta).1)
+                        }
+                        TriggerKind::Detector(DetectorSpec::Cusum { limit_pct, .. }) => ("cusum", limit_pct),
+                        TriggerKind::Detector(DetectorSpec::Ewma { threshold_pct, .. }) => ("ewma", threshold_pct),
+                        _ => ("detector", 0.0),
+                    };
+                    firing.get_or_insert((
+                        crate::analysis::Firing {
+                            name: name.to_string(),
+                            observed: statistic,
+                            threshold,
+                        },
+                        t.clone(),
+                    ));
+                }
+            }
             while self.next_eval <= obs.now {
                 self.next_eval += self.spec.evaluate_interval;
             }
