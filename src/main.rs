@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod sweep_cli;
+mod tune_cli;
 
 /// Exit code for bad input: a scenario file or a flag.
 pub(crate) const EXIT_BAD_INPUT: u8 = 2;
@@ -62,6 +63,10 @@ enum Command {
     /// Run one random scenario and fault mix per seed with every invariant
     /// checked; report any seed that breaks one, with its scenario file.
     Swarm(sweep_cli::SwarmArgs),
+    /// Tune success criteria offline: run every candidate of a search space
+    /// on good and bad releases, write candidates.csv with the Pareto front,
+    /// chart it, and print the best candidate under the constraints.
+    Tune(tune_cli::TuneArgs),
     /// Check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep_cli::sweep(args),
         Command::Merge(args) => sweep_cli::merge(args),
         Command::Swarm(args) => sweep_cli::swarm(args),
+        Command::Tune(args) => tune_cli::tune(args),
         Command::Run {
             scenario,
             seed,

@@ -9,3 +9,4 @@ pub mod stats;
 pub mod swarm;
 pub mod sweep;
 pub mod tally;
+pub mod tune;

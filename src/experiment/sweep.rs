@@ -151,7 +151,7 @@ impl std::fmt::Display for SweepError {
     }
 }
 
-fn cell_error(file: &Path, what: &str, errors: Vec<ScenarioError>) -> SweepError {
+pub(crate) fn cell_error(file: &Path, what: &str, errors: Vec<ScenarioError>) -> SweepError {
     let mut msg = format!("{}: {what} is not a valid scenario:", file.display());
     for e in errors.iter().take(5) {
         msg.push_str(&format!("\n  field `{}`: {}", e.field.path, e.field.problem));
@@ -164,7 +164,7 @@ fn cell_error(file: &Path, what: &str, errors: Vec<ScenarioError>) -> SweepError
 
 /// Reads a file of at most the scenario size limit, as UTF-8; a folder,
 /// a device or an oversized file is an error, not an attempt.
-fn read_limited(path: &Path) -> Result<String, String> {
+pub(crate) fn read_limited(path: &Path) -> Result<String, String> {
     let limit = scenario::validate::limits::MAX_FILE_BYTES;
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
     if !meta.is_file() {

@@ -1,0 +1,167 @@
+//! `deploysim tune`: flags, progress, the outputs and the recommendation a
+//! person reads.
+
+use crate::{print_to_stdout, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
+use clap::Args;
+use deploysim::experiment::tune::{best, candidates_csv, load, run_tune, Outcome, Tune};
+use deploysim::report::charts::{self, CellPoint, PowerPoint};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// `deploysim tune` flags.
+#[derive(Args)]
+pub struct TuneArgs {
+    /// The tune file (TOML).
+    tune: PathBuf,
+    /// Output folder (default: reports/<tune name>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores); the results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Trials per candidate and release (overrides the file's `trials`).
+    #[arg(long)]
+    trials: Option<u64>,
+    /// No progress bar and no summary; errors only.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs `deploysim tune`.
+pub fn tune(args: TuneArgs) -> ExitCode {
+    let bad = |m: String| {
+        eprintln!("error: {m}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    };
+    if args.trials == Some(0) {
+        return bad("--trials 0: tuning needs trials\n  allowed: a whole number from 1".into());
+    }
+    if let Some(t) = args.threads.filter(|&t| t == 0 || t > 1024) {
+        return bad(format!("--threads {t}: out of range\n  allowed: 1 to 1024"));
+    }
+    let tune = match load(&args.tune, args.trials) {
+        Ok(t) => t,
+        Err(e) => return bad(e.to_string()),
+    };
+    let dir = args.out.unwrap_or_else(|| Path::new("reports").join(&tune.name));
+    if dir.exists() && !dir.is_dir() {
+        return bad(format!(
+            "--out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
+            dir.display()
+        ));
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let started = std::time::Instant::now();
+    let bar = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let outcomes = match run_tune(&tune, threads, |done, total| {
+        if bar {
+            eprint!(
+                "\r{done}/{total} trials ({:.0} trials/s) ",
+                done as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            );
+        }
+    }) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_RUN_FAILED);
+        }
+    };
+    if bar {
+        eprintln!();
+    }
+    if let Err(e) = write_outputs(&dir, &tune, &outcomes) {
+        eprintln!("error: cannot write {}: {e}", dir.display());
+        return ExitCode::from(EXIT_RUN_FAILED);
+    }
+    if !args.quiet {
+        print_to_stdout(&recommendation(&tune, &outcomes, &dir, started.elapsed().as_secs_f64()));
+    }
+    ExitCode::SUCCESS
+}
+
+fn write_outputs(dir: &Path, tune: &Tune, outcomes: &[Outcome]) -> std::io::Result<()> {
+    deploysim::report::write_atomic(&dir.join("candidates.csv"), &candidates_csv(tune, outcomes))?;
+    let group = |o: &Outcome| if o.pareto { "Pareto front" } else { "dominated" }.to_string();
+    let power: Vec<PowerPoint> = outcomes
+        .iter()
+        .map(|o| PowerPoint {
+            group: group(o),
+            label: format!("#{}", o.id),
+            false_rollback_pct: o.false_rollback_pct,
+            power_pct: o.power_pct,
+        })
+        .collect();
+    let mut power_chart = charts::power_vs_false_rollback(&power);
+    power_chart.name = "tune_power_vs_false_rollback".into();
+    let points: Vec<CellPoint> = outcomes
+        .iter()
+        .filter_map(|o| {
+            let (p50, p95) = (o.ttd_s.0?, o.ttd_s.1?);
+            Some(CellPoint {
+                strategy: group(o),
+                label: format!("#{}", o.id),
+                ttd_p50_s: p50,
+                ttd_p95_s: p95,
+                blast_p50: o.blast.0,
+                blast_p95: o.blast.1,
+            })
+        })
+        .collect();
+    let mut blast_chart = charts::blast_vs_ttd(&points);
+    blast_chart.name = "tune_blast_vs_ttd".into();
+    let chart_dir = dir.join("charts");
+    charts::write_chart(&chart_dir, &power_chart)?;
+    charts::write_chart(&chart_dir, &blast_chart)?;
+    Ok(())
+}
+
+fn recommendation(tune: &Tune, outcomes: &[Outcome], dir: &Path, secs: f64) -> String {
+    let c = &tune.constraints;
+    let trials = tune.candidates.len() as u64 * (1 + tune.bad.len() as u64) * tune.trials;
+    let mut out = format!(
+        "{}: {} candidates of a {}-point grid x {} releases x {} trials = {trials} trials in {secs:.1} s\n",
+        tune.name,
+        tune.candidates.len(),
+        tune.grid_size,
+        1 + tune.bad.len(),
+        tune.trials
+    );
+    let front = outcomes.iter().filter(|o| o.pareto).count();
+    out.push_str(&format!("  Pareto front:   {front} candidates\n"));
+    let rollout = c
+        .max_rollout_s
+        .map_or(String::new(), |s| format!(", rollout p95 <= {s:.0} s"));
+    out.push_str(&format!(
+        "  constraints:    false rollbacks <= {}%, power >= {}%{rollout}\n",
+        c.max_false_rollback_pct, c.min_power_pct
+    ));
+    match best(outcomes) {
+        None => out.push_str("  best:           no candidate meets the constraints\n"),
+        Some(b) => {
+            let cand = &tune.candidates[b.id - 1];
+            out.push_str(&format!("  best:           candidate {}\n", b.id));
+            for (p, v) in tune.params.iter().zip(&cand.values) {
+                out.push_str(&format!("                    {p} = {v}\n"));
+            }
+            let secs = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.0} s"));
+            out.push_str(&format!(
+                "                  false rollbacks {:.2}%, power {:.2}%, TTD p50 {} p95 {}, blast radius p50 {:.0} p95 {:.0}, rollout p95 {}\n",
+                b.false_rollback_pct,
+                b.power_pct,
+                secs(b.ttd_s.0),
+                secs(b.ttd_s.1),
+                b.blast.0,
+                b.blast.1,
+                secs(b.rollout_s.1)
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "  wrote:          {}\n",
+        dir.join("{candidates.csv, charts/}").display()
+    ));
+    out
+}
