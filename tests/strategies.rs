@@ -19,7 +19,8 @@ fn shipped() -> Vec<PathBuf> {
         for p in entries {
             if p.is_dir() {
                 // Fault scenarios have their own tests (tests/faults.rs).
-                if !p.ends_with("faults") && !p.ends_with("sweeps") {
+                // Tune files are not scenarios (tests/tune.rs runs them).
+                if !p.ends_with("faults") && !p.ends_with("sweeps") && !p.ends_with("tune") {
                     walk(&p, out);
                 }
             } else if p.extension().is_some_and(|e| e == "toml") {
