@@ -132,3 +132,32 @@ fn sequential_detectors_catch_a_bad_canary_and_leave_a_good_one() {
         }
     }
 }
+
+#[test]
+fn judges_fail_canary_checks_like_criteria() {
+    // The same 25% canary judged by its checks only: a binomial test of its
+    // errors against stable's, and an SPRT, as success criteria.
+    for (judge, name) in [
+        ("{ kind = \"binomial\", alpha = 0.001, window = \"2m\", min_request_count = 200 }", "binomial"),
+        ("{ kind = \"sprt\", scope = \"new\", p0_pct = 1, p1_pct = 3, alpha = 0.01, beta = 0.05, min_request_count = 50 }", "sprt"),
+    ] {
+        for (release, bad) in [("quality = \"bad\"\nerror_rate_pct = 5", true), ("quality = \"good\"", false)] {
+            let s = common::parse(&format!(
+                "fidelity = \"aggregate\"\n[simulation]\nmax_duration = \"2h\"\ncooldown = \"1m\"\n\
+                 [fleet]\ninstances = 4\nprovision_time = \"0s\"\nboot_time = \"0s\"\nstop_time = \"0s\"\n\
+                 [health_check]\nstart_healthy = true\n[traffic]\nrate_rps = 100\n\
+                 [release]\nversion = \"v2\"\n{release}\n\
+                 [strategy]\nkind = \"canary\"\nstart_at = \"1m\"\ncheck_interval = \"30s\"\n\
+                 steps = [{{ set_weight = 25 }}, {{ pause = {{ duration = \"20m\" }} }}]\n\
+                 [strategy.success_criteria]\nevaluation_window = \"1m\"\njudges = [{judge}]\n"
+            ));
+            let m = run(&s, 3, RunOptions::default()).unwrap().summary;
+            if bad {
+                assert_eq!(m.trigger.as_ref().map(|t| t.name()), Some(name.to_string()), "{name}");
+                assert_eq!(m.outcome, Some(Outcome::RolledBack));
+            } else {
+                assert_eq!(m.outcome, Some(Outcome::Promoted), "{name} failed a good canary");
+            }
+        }
+    }
+}

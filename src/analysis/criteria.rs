@@ -25,6 +25,8 @@ pub enum Criterion {
     NoData,
     /// Fewer requests than `min_request_count`: not judged.
     TooFewRequests,
+    /// A judge of `success_criteria.judges` fired (its kind).
+    Judge(&'static str),
 }
 
 impl Criterion {
@@ -40,6 +42,7 @@ impl Criterion {
             Criterion::GameLatency => "game_latency",
             Criterion::NoData => "no_data",
             Criterion::TooFewRequests => "too_few_requests",
+            Criterion::Judge(kind) => kind,
         }
     }
 }
@@ -178,6 +181,7 @@ mod tests {
             min_request_count: 200,
             evaluation_window: SimDuration::from_secs(60),
             games: None,
+            judges: vec![],
         }
     }
 

@@ -499,6 +499,8 @@ pub struct RawCriteria {
     pub min_request_count: Option<i64>,
     /// The query window.
     pub evaluation_window: Option<String>,
+    /// Statistical judges (trigger tables) that also fail a check.
+    pub judges: Option<Vec<RawTrigger>>,
 }
 
 /// `[rollback]`.

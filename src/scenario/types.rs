@@ -382,6 +382,9 @@ pub struct SuccessCriteria {
     pub evaluation_window: SimDuration,
     /// The gaming criteria of `[gaming.criteria]`, judged beside these.
     pub games: Option<crate::model::games::GameCriteria>,
+    /// Judges (statistical tests, burn rates, detectors) evaluated at every
+    /// check; a firing judge fails the check.
+    pub judges: Vec<TriggerSpec>,
 }
 
 /// Rolling update with Kubernetes surge and unavailability limits.

@@ -189,7 +189,13 @@ pub(super) fn validate_rollback(c: &mut Checker, raw: &RawScenario, stable: &str
 }
 
 fn trigger(c: &mut Checker, i: usize, t: &RawTrigger, scrape: SimDuration) -> Option<TriggerSpec> {
-    let path = format!("rollback.triggers[{i}]");
+    trigger_at(c, &format!("rollback.triggers[{i}]"), t, scrape)
+}
+
+/// Validates one trigger table found at `path` (a rollback trigger, or a
+/// canary judge).
+pub(super) fn trigger_at(c: &mut Checker, path: &str, t: &RawTrigger, scrape: SimDuration) -> Option<TriggerSpec> {
+    let path = path.to_string();
     let kind = match t.kind.as_deref() {
         None => {
             c.fail(&format!("{path}.kind"), "is required", TRIGGER_KINDS.join(", "));

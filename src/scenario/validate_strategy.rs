@@ -271,11 +271,15 @@ fn criteria(c: &mut Checker, s: &RawStrategy, metrics: &MetricsSpec, check_inter
         )
     });
     if let Some(x) = cr {
-        if x.max_error_rate_pct.is_none() && x.min_success_rate_pct.is_none() && x.max_latency_p99.is_none() {
+        if x.max_error_rate_pct.is_none()
+            && x.min_success_rate_pct.is_none()
+            && x.max_latency_p99.is_none()
+            && x.judges.as_ref().is_none_or(Vec::is_empty)
+        {
             c.fail(
                 "strategy.success_criteria",
                 "sets no criterion, so no check could ever fail",
-                "at least one of max_error_rate_pct, min_success_rate_pct, max_latency_p99",
+                "at least one of max_error_rate_pct, min_success_rate_pct, max_latency_p99, judges",
             );
         }
     }
@@ -299,7 +303,32 @@ fn criteria(c: &mut Checker, s: &RawStrategy, metrics: &MetricsSpec, check_inter
         ) as u64,
         evaluation_window: window,
         games: None,
+        judges: judges(c, cr, metrics.scrape_interval),
     }
+}
+
+/// `[strategy.success_criteria] judges`: trigger tables judged at every
+/// check. Not `manual` (an operator is not a criterion) nor `custom_metric`
+/// (a model gauge, not a judge).
+fn judges(c: &mut Checker, cr: Option<&super::raw::RawCriteria>, scrape: SimDuration) -> Vec<TriggerSpec> {
+    let Some(list) = cr.and_then(|x| x.judges.as_ref()) else {
+        return Vec::new();
+    };
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            let path = format!("strategy.success_criteria.judges[{i}]");
+            if matches!(t.kind.as_deref(), Some("manual" | "custom_metric")) {
+                c.fail(
+                    &format!("{path}.kind"),
+                    format!("\"{}\" is not a judge", t.kind.as_deref().unwrap_or_default()),
+                    "binomial, burn_rate, sprt, cusum, ewma, error_rate, latency, availability or a gaming metric",
+                );
+                return None;
+            }
+            super::validate_rollback::trigger_at(c, &path, t, scrape)
+        })
+        .collect()
 }
 
 /// The chapter's loop as steps: set the weight and wait, from the initial

@@ -25,6 +25,7 @@ fn spec() -> CanarySpec {
             min_request_count: 200,
             evaluation_window: SimDuration::from_secs(60),
             games: None,
+            judges: vec![],
         },
         analysis: vec![],
         criteria_checks: true,
