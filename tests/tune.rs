@@ -107,6 +107,7 @@ fn bad_tune_files_are_input_errors() {
             "samples",
         ),
         ("", "[space]\n\"strategy.check_interval\" = \"10s\"\n", "not a list"),
+        ("", "[space]\n\"release.error_rate_pct\" = [1, 2]\n", "[[bad]]"),
     ] {
         // Top-level keys must precede the tables.
         let text = format!("{top}{head}{tables}");

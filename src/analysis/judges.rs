@@ -35,8 +35,10 @@ fn ln_binomial_pmf(k: u64, n: u64, p: f64) -> f64 {
     ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0) + k * p.ln() + (n - k) * (1.0 - p).ln()
 }
 
-/// P(X >= k) for X ~ Binomial(n, p), summed term by term from k upwards
-/// until the terms no longer matter.
+/// P(X >= k) for X ~ Binomial(n, p). The smaller tail is summed term by
+/// term away from the mean, where terms only shrink, and stops once they no
+/// longer matter (or underflow): a few standard deviations of work at most,
+/// however large n is.
 pub fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
     if k == 0 {
         return 1.0;
@@ -48,16 +50,36 @@ pub fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
         return 1.0;
     }
     let mean = n as f64 * p;
-    let mut sum = 0.0;
-    for i in k..=n {
-        let term = ln_binomial_pmf(i, n, p).exp();
-        sum += term;
-        // Past the mean the terms only shrink: stop once they are negligible.
-        if i as f64 > mean && term < sum * 1e-17 {
-            break;
+    // Sums P(X = i) for i from `from` stepping by `step` until the terms
+    // stop counting.
+    let tail = |from: u64, down: bool| {
+        let mut sum = 0.0;
+        let mut i = from;
+        loop {
+            let term = ln_binomial_pmf(i, n, p).exp();
+            sum += term;
+            if term == 0.0 || term < sum * 1e-17 {
+                break;
+            }
+            if down {
+                if i == 0 {
+                    break;
+                }
+                i -= 1;
+            } else {
+                if i == n {
+                    break;
+                }
+                i += 1;
+            }
         }
+        sum
+    };
+    if k as f64 > mean {
+        tail(k, false).min(1.0)
+    } else {
+        (1.0 - tail(k - 1, true)).clamp(0.0, 1.0)
     }
-    sum.min(1.0)
 }
 
 /// The conditional binomial test of a canary against its baseline: given
@@ -107,6 +129,20 @@ mod tests {
         // Symmetry: P(X >= 500) for Bin(1000, 1/2) = (1 + P(X = 500)) / 2.
         let p500 = ln_binomial_pmf(500, 1000, 0.5).exp();
         assert!((binomial_upper_tail(500, 1000, 0.5) - (1.0 + p500) / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn far_tails_take_few_terms_and_agree_with_the_complement() {
+        // Millions of errors: both far tails come back at once (each loop
+        // stops within a few standard deviations of its start).
+        assert_eq!(binomial_upper_tail(40_000_000, 80_000_000, 0.1), 0.0);
+        assert!((binomial_upper_tail(1, 10_000_000, 0.5) - 1.0).abs() < 1e-15);
+        // Around the mean the two ways of summing meet: P(X >= k) + P(X <= k - 1) = 1.
+        for k in [480, 500, 520] {
+            let up = binomial_upper_tail(k, 1000, 0.5);
+            let down: f64 = (0..k).map(|i| ln_binomial_pmf(i, 1000, 0.5).exp()).sum();
+            assert!((up + down - 1.0).abs() < 1e-12, "{k}");
+        }
     }
 
     #[test]

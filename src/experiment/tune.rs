@@ -278,6 +278,13 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
     let mut params = Vec::new();
     let mut values: Vec<Vec<toml::Value>> = Vec::new();
     for (p, v) in &space {
+        if p == "release" || p.starts_with("release.") {
+            return Err(fail(
+                &format!("space.\"{p}\""),
+                "the releases are the tune's own: the good one and each [[bad]]".into(),
+                "a path outside [release]; to try other bad releases, add [[bad]] entries",
+            ));
+        }
         let list = v.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
             fail(
                 &format!("space.\"{p}\""),
@@ -291,7 +298,13 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
     let grid_size = values
         .iter()
         .try_fold(1usize, |acc, v| acc.checked_mul(v.len()))
-        .unwrap_or(usize::MAX);
+        .ok_or_else(|| {
+            fail(
+                "space",
+                "the grid has more points than can be counted".into(),
+                "fewer parameters or values",
+            )
+        })?;
     let picks: Vec<usize> = match raw.search.as_deref().unwrap_or("grid") {
         "grid" => {
             if grid_size > MAX_CANDIDATES {
