@@ -188,6 +188,27 @@ pub(crate) fn read_limited(path: &Path) -> Result<String, String> {
     Ok(text)
 }
 
+/// Reads the base scenario that a sweep or tune file at `file` names
+/// (relative to it): its path, its text and its TOML table.
+pub(crate) fn read_base(file: &Path, rel: &str) -> Result<(PathBuf, String, toml::Table), SweepError> {
+    let fail = |problem: String, allowed: &str| {
+        SweepError(format!(
+            "{}: field `scenario`: {problem}\n  allowed: {allowed}",
+            file.display()
+        ))
+    };
+    let base_path: PathBuf = file.parent().unwrap_or(Path::new(".")).join(rel);
+    let text = read_limited(&base_path).map_err(|e| {
+        fail(
+            format!("{}: {e}", base_path.display()),
+            "a readable scenario file of at most 10 MiB",
+        )
+    })?;
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|e| fail(format!("{}: {}", base_path.display(), e.message()), "a valid scenario"))?;
+    Ok((base_path, text, table))
+}
+
 /// Reads and validates a sweep file; `trials` overrides its trial count.
 pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
     let text = read_limited(path).map_err(|e| SweepError(format!("{}: {e}", path.display())))?;
@@ -214,21 +235,7 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             "the path of the base scenario, relative to the sweep file",
         )
     })?;
-    let base_path: PathBuf = path.parent().unwrap_or(Path::new(".")).join(&base_rel);
-    let base_text = read_limited(&base_path).map_err(|e| {
-        fail(
-            "scenario",
-            format!("{}: {e}", base_path.display()),
-            "a readable scenario file of at most 10 MiB",
-        )
-    })?;
-    let base: toml::Table = toml::from_str(&base_text).map_err(|e| {
-        fail(
-            "scenario",
-            format!("{}: {}", base_path.display(), e.message()),
-            "a valid scenario",
-        )
-    })?;
+    let (base_path, base_text, base) = read_base(path, &base_rel)?;
     let name = raw
         .name
         .unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_string());

@@ -178,21 +178,7 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
             "the base scenario, relative to the tune file",
         )
     })?;
-    let base_path = path.parent().unwrap_or(Path::new(".")).join(&base_rel);
-    let base_text = read_limited(&base_path).map_err(|e| {
-        fail(
-            "scenario",
-            format!("{}: {e}", base_path.display()),
-            "a readable scenario file of at most 10 MiB",
-        )
-    })?;
-    let base: toml::Table = toml::from_str(&base_text).map_err(|e| {
-        fail(
-            "scenario",
-            format!("{}: {}", base_path.display(), e.message()),
-            "a valid scenario",
-        )
-    })?;
+    let (base_path, _, base) = super::sweep::read_base(path, &base_rel)?;
     let name = raw
         .name
         .unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("tune").to_string());

@@ -160,18 +160,20 @@ impl World {
         let instance = game.instance;
         match game.phase {
             GamePhase::Waiting => self.start_round(now, id),
-            GamePhase::Betting => {
+            // The roll starts (Betting ends) and the payout starts (Rolling
+            // ends) with an operation each; a failed one ends the game.
+            phase @ (GamePhase::Betting | GamePhase::Rolling) => {
                 if self.game_op(now, instance) {
-                    let d = self.draw(|g| &g.rolling);
-                    self.next_phase(now, id, GamePhase::Rolling, d);
-                } else {
-                    self.fail_game(now, id);
-                }
-            }
-            GamePhase::Rolling => {
-                if self.game_op(now, instance) {
-                    let d = self.draw(|g| &g.payout);
-                    self.next_phase(now, id, GamePhase::Payout, d);
+                    let next = if phase == GamePhase::Betting {
+                        GamePhase::Rolling
+                    } else {
+                        GamePhase::Payout
+                    };
+                    let d = match next {
+                        GamePhase::Rolling => self.draw(|g| &g.rolling),
+                        _ => self.draw(|g| &g.payout),
+                    };
+                    self.next_phase(now, id, next, d);
                 } else {
                     self.fail_game(now, id);
                 }
