@@ -469,7 +469,15 @@ impl World {
         else {
             return false;
         };
+        self.move_game(id, to);
+        true
+    }
+
+    /// Moves game `id` to instance `to` and records the move.
+    fn move_game(&mut self, id: u32, to: InstanceId) {
         let floor = self.floor.as_mut().expect("floor");
+        let g = &floor.games[id as usize];
+        let (from, phase) = (g.instance, g.phase);
         floor.detach(id);
         floor.attach(id, to);
         floor.totals.games_migrated += 1;
@@ -480,7 +488,6 @@ impl World {
             to: (b.version, b.ordinal),
             phase,
         }));
-        true
     }
 
     /// Where a game leaving a stopping instance of `own` version goes: to
@@ -529,18 +536,7 @@ impl World {
             let Some(to) = self.pick_instance(Version::New, u_pick) else {
                 continue;
             };
-            let floor = self.floor.as_mut().expect("floor");
-            let from = floor.games[id as usize].instance;
-            floor.detach(id);
-            floor.attach(id, to);
-            floor.totals.games_migrated += 1;
-            let (a, b) = (&self.instances[from.0 as usize], &self.instances[to.0 as usize]);
-            self.changes.push(WorldChange::Game(GameChange::Migrated {
-                game: id,
-                from: (a.version, a.ordinal),
-                to: (b.version, b.ordinal),
-                phase: GamePhase::Waiting,
-            }));
+            self.move_game(id, to);
         }
     }
 
