@@ -191,12 +191,7 @@ pub(crate) fn read_limited(path: &Path) -> Result<String, String> {
 /// Reads the base scenario that a sweep or tune file at `file` names
 /// (relative to it): its path, its text and its TOML table.
 pub(crate) fn read_base(file: &Path, rel: &str) -> Result<(PathBuf, String, toml::Table), SweepError> {
-    let fail = |problem: String, allowed: &str| {
-        SweepError(format!(
-            "{}: field `scenario`: {problem}\n  allowed: {allowed}",
-            file.display()
-        ))
-    };
+    let fail = |problem: String, allowed: &str| field_error(file, "scenario", problem, allowed);
     let base_path: PathBuf = file.parent().unwrap_or(Path::new(".")).join(rel);
     let text = read_limited(&base_path).map_err(|e| {
         fail(
@@ -209,10 +204,11 @@ pub(crate) fn read_base(file: &Path, rel: &str) -> Result<(PathBuf, String, toml
     Ok((base_path, text, table))
 }
 
-/// Reads and validates a sweep file; `trials` overrides its trial count.
-pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
+/// Reads an experiment file (a sweep or a tune) and parses it as `T`; a
+/// parse error names the file, line and column.
+pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(String, T), SweepError> {
     let text = read_limited(path).map_err(|e| SweepError(format!("{}: {e}", path.display())))?;
-    let raw: RawSweep = toml::from_str(&text).map_err(|e| {
+    let raw = toml::from_str(&text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let err = ScenarioError::at(
             path,
@@ -222,12 +218,21 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         );
         SweepError(err.to_string())
     })?;
-    let fail = |field: &str, problem: String, allowed: &str| {
-        SweepError(format!(
-            "{}: field `{field}`: {problem}\n  allowed: {allowed}",
-            path.display()
-        ))
-    };
+    Ok((text, raw))
+}
+
+/// An error in field `field` of the experiment file at `path`.
+pub(crate) fn field_error(path: &Path, field: &str, problem: String, allowed: &str) -> SweepError {
+    SweepError(format!(
+        "{}: field `{field}`: {problem}\n  allowed: {allowed}",
+        path.display()
+    ))
+}
+
+/// Reads and validates a sweep file; `trials` overrides its trial count.
+pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
+    let (text, raw): (String, RawSweep) = read_toml(path)?;
+    let fail = |field: &str, problem: String, allowed: &str| field_error(path, field, problem, allowed);
     let base_rel = raw.scenario.ok_or_else(|| {
         fail(
             "scenario",

@@ -11,7 +11,7 @@
 //! the user's constraints.
 
 use super::stats::quantile;
-use super::sweep::{cell_error, read_limited, SweepError};
+use super::sweep::{cell_error, field_error, read_toml, SweepError};
 use crate::scenario::{self, Scenario};
 use crate::sim::{run, RunOptions};
 use rand::{RngExt, SeedableRng};
@@ -152,25 +152,8 @@ pub fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Resu
 
 /// Reads and validates a tune file; `trials` overrides its trial count.
 pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
-    let text = read_limited(path).map_err(|e| SweepError(format!("{}: {e}", path.display())))?;
-    let raw: RawTune = toml::from_str(&text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        SweepError(
-            scenario::ScenarioError::at(
-                path,
-                &text,
-                span.start,
-                scenario::FieldError::new("", e.message().trim(), ""),
-            )
-            .to_string(),
-        )
-    })?;
-    let fail = |field: &str, problem: String, allowed: &str| {
-        SweepError(format!(
-            "{}: field `{field}`: {problem}\n  allowed: {allowed}",
-            path.display()
-        ))
-    };
+    let (_, raw): (String, RawTune) = read_toml(path)?;
+    let fail = |field: &str, problem: String, allowed: &str| field_error(path, field, problem, allowed);
     let base_rel = raw.scenario.ok_or_else(|| {
         fail(
             "scenario",
