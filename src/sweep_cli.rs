@@ -170,7 +170,7 @@ fn bad_input(message: &str) -> ExitCode {
 }
 
 /// A progress bar on one stderr line: done/total, trials/s, time left.
-fn progress_line(done: u64, total: u64, elapsed_s: f64) -> String {
+pub(crate) fn progress_line(done: u64, total: u64, elapsed_s: f64) -> String {
     const WIDTH: usize = 30;
     let share = if total == 0 { 1.0 } else { done as f64 / total as f64 };
     let filled = ((share * WIDTH as f64) as usize).min(WIDTH);

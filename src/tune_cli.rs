@@ -4,7 +4,7 @@
 use crate::{print_to_stdout, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
 use clap::Args;
 use deploysim::experiment::tune::{best, candidates_csv, load, run_tune, Outcome, Tune};
-use deploysim::report::charts::{self, CellPoint, PowerPoint};
+use deploysim::report::charts::{self, TradeoffAxis, TradeoffPoint};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -58,8 +58,8 @@ pub fn tune(args: TuneArgs) -> ExitCode {
     let outcomes = match run_tune(&tune, threads, |done, total| {
         if bar {
             eprint!(
-                "\r{done}/{total} trials ({:.0} trials/s) ",
-                done as f64 / started.elapsed().as_secs_f64().max(1e-9)
+                "{}",
+                crate::sweep_cli::progress_line(done, total, started.elapsed().as_secs_f64())
             );
         }
     }) {
@@ -84,37 +84,53 @@ pub fn tune(args: TuneArgs) -> ExitCode {
 
 fn write_outputs(dir: &Path, tune: &Tune, outcomes: &[Outcome]) -> std::io::Result<()> {
     deploysim::report::write_atomic(&dir.join("candidates.csv"), &candidates_csv(tune, outcomes))?;
-    let group = |o: &Outcome| if o.pareto { "Pareto front" } else { "dominated" }.to_string();
-    let power: Vec<PowerPoint> = outcomes
-        .iter()
-        .map(|o| PowerPoint {
-            group: group(o),
-            label: format!("#{}", o.id),
-            false_rollback_pct: o.false_rollback_pct,
-            power_pct: o.power_pct,
-        })
-        .collect();
-    let mut power_chart = charts::power_vs_false_rollback(&power);
-    power_chart.name = "tune_power_vs_false_rollback".into();
-    let points: Vec<CellPoint> = outcomes
-        .iter()
-        .filter_map(|o| {
-            let (p50, p95) = (o.ttd_s.0?, o.ttd_s.1?);
-            Some(CellPoint {
-                strategy: group(o),
-                label: format!("#{}", o.id),
-                ttd_p50_s: p50,
-                ttd_p95_s: p95,
-                blast_p50: o.blast.0,
-                blast_p95: o.blast.1,
+    let points = |x: fn(&Outcome) -> Option<f64>, y: fn(&Outcome) -> Option<f64>| -> Vec<TradeoffPoint> {
+        outcomes
+            .iter()
+            .filter_map(|o| {
+                Some(TradeoffPoint {
+                    group: if o.pareto { "Pareto front" } else { "dominated" }.to_string(),
+                    label: format!("#{}", o.id),
+                    x: x(o)?,
+                    y: y(o)?,
+                })
             })
-        })
-        .collect();
-    let mut blast_chart = charts::blast_vs_ttd(&points);
-    blast_chart.name = "tune_blast_vs_ttd".into();
+            .collect()
+    };
+    let blast = charts::tradeoff(
+        "tune_blast_vs_false_rollback",
+        "Blast radius vs false rollback rate, per candidate",
+        [
+            TradeoffAxis {
+                label: "false rollback rate (% of good releases rolled back)",
+                percent: false,
+            },
+            TradeoffAxis {
+                label: "blast radius p95 (failed requests on bad releases)",
+                percent: false,
+            },
+        ],
+        &points(|o| Some(o.false_rollback_pct), |o| Some(o.blast.1)),
+    );
+    // A candidate that never detects has no TTD and is left off this one.
+    let ttd = charts::tradeoff(
+        "tune_ttd_vs_power",
+        "Time to detect vs detection power, per candidate",
+        [
+            TradeoffAxis {
+                label: "detection power (% of bad releases caught)",
+                percent: true,
+            },
+            TradeoffAxis {
+                label: "time to detect p50 (s)",
+                percent: false,
+            },
+        ],
+        &points(|o| Some(o.power_pct), |o| o.ttd_s.0),
+    );
     let chart_dir = dir.join("charts");
-    charts::write_chart(&chart_dir, &power_chart)?;
-    charts::write_chart(&chart_dir, &blast_chart)?;
+    charts::write_chart(&chart_dir, &blast)?;
+    charts::write_chart(&chart_dir, &ttd)?;
     Ok(())
 }
 

@@ -140,6 +140,7 @@ fn judges_fail_canary_checks_like_criteria() {
     for (judge, name) in [
         ("{ kind = \"binomial\", alpha = 0.001, window = \"2m\", min_request_count = 200 }", "binomial"),
         ("{ kind = \"sprt\", scope = \"new\", p0_pct = 1, p1_pct = 3, alpha = 0.01, beta = 0.05, min_request_count = 50 }", "sprt"),
+        ("{ kind = \"kayenta\", window = \"10m\", metrics = [{ metric = \"error_rate\" }, { metric = \"latency_p99\" }] }", "kayenta"),
     ] {
         for (release, bad) in [("quality = \"bad\"\nerror_rate_pct = 5", true), ("quality = \"good\"", false)] {
             let s = common::parse(&format!(
@@ -159,5 +160,51 @@ fn judges_fail_canary_checks_like_criteria() {
                 assert_eq!(m.outcome, Some(Outcome::Promoted), "{name} failed a good canary");
             }
         }
+    }
+}
+
+/// A fleet of 4 at 100 rps, ready at once, with `release` and a strategy.
+fn judged(release: &str, strategy: &str) -> deploysim::scenario::Scenario {
+    common::parse(&format!(
+        "fidelity = \"aggregate\"\n[simulation]\nmax_duration = \"2h\"\ncooldown = \"1m\"\n\
+         [fleet]\ninstances = 4\nprovision_time = \"0s\"\nboot_time = \"0s\"\nstop_time = \"0s\"\n\
+         [health_check]\nstart_healthy = true\n[traffic]\nrate_rps = 100\n\
+         [release]\nversion = \"v2\"\n{release}\n[strategy]\nstart_at = \"1m\"\n{strategy}\n"
+    ))
+}
+
+#[test]
+fn judges_fail_flagger_checks_and_blue_green_validation() {
+    // A release 50% slower and no more erroneous: the fixed 1 s p99 limit
+    // passes it; only a Kayenta judge of its latency series against
+    // stable's catches it. Until the judge has its data points its checks
+    // are inconclusive: Flagger's weight holds, blue-green validation goes
+    // on.
+    let kayenta = "judges = [{ kind = \"kayenta\", window = \"10m\", metrics = [{ metric = \"latency_p99\" }, \
+                   { metric = \"latency_p50\", critical = true }] }]";
+    let flagger = format!(
+        "kind = \"flagger\"\ninterval = \"1m\"\nthreshold = 2\nstep_weights = [10, 20, 30, 40, 50]\n\
+         {kayenta}\n[[strategy.metrics]]\nname = \"request-duration\"\nthreshold_range = {{ max = 1000 }}\n"
+    );
+    let blue_green = format!(
+        "kind = \"blue_green\"\nvalidation_traffic_pct = 25\nvalidation_duration = \"15m\"\ncheck_interval = \"1m\"\n\
+         validation_max_p99 = \"1s\"\n{kayenta}\n"
+    );
+    for (strategy, cause) in [(flagger, "kayenta"), (blue_green, "validation")] {
+        let slow = judged("quality = \"bad\"\nlatency_multiplier = 1.5", &strategy);
+        let m = run(&slow, 1, RunOptions::default()).unwrap().summary;
+        assert_eq!(m.outcome, Some(Outcome::RolledBack), "{strategy}");
+        let name = m.trigger.as_ref().map(|t| t.name()).unwrap_or_default();
+        assert!(name.contains(cause), "{name}");
+        // Detection waits for 50 data points of 10 s on both sides: at
+        // least 500 s after the new version first served.
+        assert!(
+            m.triggered_at.unwrap() >= SimTime::from_secs(60 + 500),
+            "{:?}",
+            m.triggered_at
+        );
+        let same = judged("quality = \"good\"", &strategy);
+        let m = run(&same, 1, RunOptions::default()).unwrap().summary;
+        assert_eq!(m.outcome, Some(Outcome::Promoted), "{strategy}");
     }
 }

@@ -348,3 +348,64 @@ fn the_sprt_keeps_its_error_rates_within_walds_bounds() {
     assert!(misses <= bound(0.1 / 0.95), "P(accept | p1) = {misses}");
     assert!(power >= 0.85, "the test detects p1 most of the time: {power}");
 }
+
+#[test]
+fn the_mann_whitney_test_holds_its_size_and_its_interval_its_coverage() {
+    // Two samples of 50 from one lognormal law: the two-sided test at
+    // alpha = 0.05 rejects with probability about alpha (the normal
+    // approximation with continuity correction is near-exact at n = 50).
+    // Over 4,000 pairs the rate's sd is sqrt(0.05 x 0.95 / 4000) = 0.0034;
+    // 4 sd is allowed. Shifting one sample by delta, the 95% Hodges-Lehmann
+    // interval must cover delta with probability 0.95, same tolerance.
+    use deploysim::analysis::kayenta::mann_whitney;
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, LogNormal};
+    let law = LogNormal::new(0.0, 0.5).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let trials = 4_000;
+    let (mut rejected, mut covered) = (0, 0);
+    let delta = 0.3;
+    for _ in 0..trials {
+        let x: Vec<f64> = (0..50).map(|_| law.sample(&mut rng)).collect();
+        let y: Vec<f64> = (0..50).map(|_| law.sample(&mut rng)).collect();
+        if mann_whitney(&x, &y, 0.95).p_two_sided < 0.05 {
+            rejected += 1;
+        }
+        let shifted: Vec<f64> = x.iter().map(|v| v + delta).collect();
+        let t = mann_whitney(&shifted, &y, 0.95);
+        if t.lower <= delta && delta <= t.upper {
+            covered += 1;
+        }
+    }
+    let sd = (0.05f64 * 0.95 / f64::from(trials)).sqrt();
+    let size = f64::from(rejected) / f64::from(trials);
+    let coverage = f64::from(covered) / f64::from(trials);
+    assert!((size - 0.05).abs() < 4.0 * sd, "size {size}");
+    assert!((coverage - 0.95).abs() < 4.0 * sd, "coverage {coverage}");
+}
+
+#[test]
+fn the_mann_whitney_test_with_heavy_ties_stays_within_its_size() {
+    // Latencies read off histogram buckets tie heavily: here 4 levels with
+    // probabilities (37, 19, 7, 1) / 64 (the least of three uniform draws).
+    // The tie correction shrinks U's variance by 1 - sum p^3 = 0.78; with it
+    // the size stays near alpha, without it the test would reject with
+    // probability 2 Phi(-1.96 / sqrt(0.78)) = 0.026. The 4-sd tolerance
+    // (0.014) tells the two apart.
+    use deploysim::analysis::kayenta::mann_whitney;
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+    let trials = 4_000;
+    let level =
+        |rng: &mut rand_chacha::ChaCha8Rng| f64::from((0..3).map(|_| rng.random_range(0..4u32)).min().unwrap_or(0));
+    let rejected = (0..trials)
+        .filter(|_| {
+            let x: Vec<f64> = (0..60).map(|_| level(&mut rng)).collect();
+            let y: Vec<f64> = (0..60).map(|_| level(&mut rng)).collect();
+            mann_whitney(&x, &y, 0.95).p_two_sided < 0.05
+        })
+        .count();
+    let size = rejected as f64 / f64::from(trials);
+    let sd = (0.05f64 * 0.95 / f64::from(trials)).sqrt();
+    assert!((size - 0.05).abs() < 4.0 * sd, "size {size}");
+}

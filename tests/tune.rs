@@ -41,8 +41,9 @@ fn tuning_is_the_same_on_any_thread_count_and_recommends_the_best_feasible_candi
     assert!(two.status.success());
     for f in [
         "candidates.csv",
-        "charts/tune_power_vs_false_rollback.svg",
-        "charts/tune_blast_vs_ttd.svg",
+        "charts/tune_blast_vs_false_rollback.svg",
+        "charts/tune_ttd_vs_power.svg",
+        "charts/tune_ttd_vs_power.png",
     ] {
         assert_eq!(
             std::fs::read(dir.join("one").join(f)).unwrap(),
@@ -50,6 +51,14 @@ fn tuning_is_the_same_on_any_thread_count_and_recommends_the_best_feasible_candi
             "{f}"
         );
     }
+    // The two planes: blast radius against false rollbacks, TTD
+    // against power.
+    let svg = |f: &str| std::fs::read_to_string(dir.join("one/charts").join(f)).unwrap();
+    let blast = svg("tune_blast_vs_false_rollback.svg");
+    assert!(blast.contains("false rollback rate") && blast.contains("blast radius p95"));
+    let ttd = svg("tune_ttd_vs_power.svg");
+    assert!(ttd.contains("detection power") && ttd.contains("time to detect p50"));
+    assert!(ttd.contains("Pareto front"), "the legend names the front");
     let text = std::fs::read_to_string(dir.join("one/candidates.csv")).unwrap();
     let mut rows = csv::Reader::from_reader(text.as_bytes());
     let header = rows.headers().unwrap().clone();

@@ -72,8 +72,9 @@ pub enum Verdict {
 
 /// Judges `window` against `criteria`. As in the chapter, a check fails only
 /// when some criterion is broken and the window holds at least
-/// `min_request_count` requests. An empty window breaks nothing: there is no
-/// rate to compare.
+/// `min_request_count` requests; with fewer, it is inconclusive. An empty
+/// window is inconclusive too: no data is not a pass (dropped scrapes must
+/// not promote a release).
 pub fn evaluate(criteria: &SuccessCriteria, window: &WindowStats) -> Verdict {
     let mut broken = Vec::new();
     if let (Some(max), Some(rate)) = (criteria.max_error_rate_pct, window.error_rate_pct()) {
@@ -103,7 +104,13 @@ pub fn evaluate(criteria: &SuccessCriteria, window: &WindowStats) -> Verdict {
             });
         }
     }
-    if broken.is_empty() {
+    if window.requests == 0 {
+        Verdict::Inconclusive(vec![CriterionFailure {
+            criterion: Criterion::TooFewRequests,
+            observed: 0.0,
+            threshold: criteria.min_request_count.max(1) as f64,
+        }])
+    } else if broken.is_empty() {
         Verdict::Pass
     } else if window.requests >= criteria.min_request_count {
         Verdict::Fail(broken)
@@ -295,6 +302,16 @@ mod tests {
             evaluate(&criteria(), &window(199, 100, None)),
             Verdict::Inconclusive(_)
         ));
-        assert_eq!(evaluate(&criteria(), &window(0, 0, None)), Verdict::Pass);
+        // Under the minimum but nothing broken: the chapter passes it.
+        assert_eq!(evaluate(&criteria(), &window(150, 0, Some(0.1))), Verdict::Pass);
+    }
+
+    #[test]
+    fn an_empty_window_is_inconclusive_not_a_pass() {
+        let v = evaluate(&criteria(), &window(0, 0, None));
+        assert!(
+            matches!(&v, Verdict::Inconclusive(f) if f[0].criterion == Criterion::TooFewRequests),
+            "{v:?}"
+        );
     }
 }

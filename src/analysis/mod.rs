@@ -4,6 +4,8 @@ pub mod argo;
 pub mod criteria;
 pub mod detectors;
 pub mod judges;
+pub mod kayenta;
+pub mod panel;
 pub mod triggers;
 
 pub use criteria::{evaluate, game_failures, with_game_failures, Criterion, CriterionFailure, Verdict};

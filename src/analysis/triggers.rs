@@ -2,10 +2,13 @@
 //! functions of metric windows and gauges.
 
 use crate::analysis::judges::{binomial_p_value, burn_rate};
+use crate::analysis::kayenta;
 use crate::engine::SimTime;
 use crate::model::metrics::histogram_quantile;
 use crate::model::Version;
-use crate::scenario::{Comparison, CustomMetric, GameMetric, TriggerKind, TriggerScope, TriggerSpec};
+use crate::scenario::{
+    Comparison, CustomMetric, GameMetric, KayentaSeries, KayentaSpec, TriggerKind, TriggerScope, TriggerSpec,
+};
 use crate::strategy::MetricsView;
 
 /// A trigger that fired, with the numbers.
@@ -128,8 +131,44 @@ pub fn evaluate_trigger(t: &TriggerSpec, m: &dyn MetricsView, now: SimTime, cpu_
         // Sequential detectors keep state between evaluations: the
         // supervisor feeds them (see `strategy::supervisor`).
         TriggerKind::Detector(_) => None,
+        TriggerKind::Kayenta(k) => {
+            let score = kayenta_score(k, m, now)?;
+            (score < k.marginal_score).then(|| fire("kayenta", score, k.marginal_score))
+        }
         TriggerKind::Manual { at } => {
             (now >= SimTime::ZERO + *at).then(|| fire("manual", at.as_secs_f64(), at.as_secs_f64()))
         }
     }
+}
+
+/// A Kayenta judge's score at `now`: each metric's per-step series on the
+/// new version (the last `window`, one point per `step`) is classified
+/// against stable's over the same steps, and the classes scored. Steps in
+/// which either version served nothing give no point. `None` when no metric
+/// has enough data.
+pub fn kayenta_score(k: &KayentaSpec, m: &dyn MetricsView, now: SimTime) -> Option<f64> {
+    let steps = k.window.0 / k.step.0.max(1);
+    let pairs: Vec<[crate::model::WindowStats; 2]> = (0..steps)
+        .map(|i| {
+            let end = now.saturating_sub(crate::engine::SimDuration(k.step.0.saturating_mul(i)));
+            [
+                m.window(Version::New, end, k.step),
+                m.window(Version::Stable, end, k.step),
+            ]
+        })
+        .filter(|[new, stable]| new.requests > 0 && stable.requests > 0)
+        .collect();
+    let value = |w: &crate::model::WindowStats, s: KayentaSeries| match s {
+        KayentaSeries::Latency(p) => histogram_quantile(p / 100.0, m.bounds_s(), &w.buckets).map(|q| q * 1000.0),
+        KayentaSeries::ErrorRate => w.error_rate_pct(),
+    };
+    let classes: Vec<(kayenta::Class, bool)> = k
+        .metrics
+        .iter()
+        .map(|metric| {
+            let side = |i: usize| pairs.iter().filter_map(|p| value(&p[i], metric.series)).collect();
+            (kayenta::classify(side(0), side(1), &metric.comparison), metric.critical)
+        })
+        .collect();
+    kayenta::score(&classes)
 }

@@ -28,7 +28,7 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
             format!(
                 "kind = \"canary\"\ninitial_weight_pct = {}\nincrement_pct = {}\nincrement_interval = \"{}s\"\n\
              check_interval = \"{}s\"\n[strategy.success_criteria]\nmax_error_rate_pct = {}\n\
-             min_request_count = {}\nevaluation_window = \"{}s\"\n",
+             min_request_count = {}\nevaluation_window = \"{}s\"\n{}",
                 rng.random_range(1..60),
                 rng.random_range(1..60),
                 rng.random_range(1..300),
@@ -37,6 +37,7 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
                 rng.random_range(0..300),
                 // The window covers the checks' spacing and a scrape, as validation requires.
                 check.max(10) + rng.random_range(0..90),
+                strategy_judges(rng),
             ) + &argo_analysis(rng)
         }
         1 => format!(
@@ -72,15 +73,16 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
         ),
         4 => format!(
             "kind = \"blue_green\"\nvalidation_duration = \"{}s\"\nvalidation_traffic_pct = {}\n\
-             auto_promote = {}\nmanual_promotions = [\"6m\"]\nstage_duration = \"20s\"\nprogress_deadline = \"8m\"\n",
+             auto_promote = {}\nmanual_promotions = [\"6m\"]\nstage_duration = \"20s\"\nprogress_deadline = \"8m\"\n{}",
             rng.random_range(10..120),
             rng.random_range(1..20),
             rng.random_bool(0.5),
+            strategy_judges(rng),
         ),
         5 => "kind = \"recreate\"\nprogress_deadline = \"3m\"\n".to_string(),
         6 => format!(
             "kind = \"flagger\"\ninterval = \"{}s\"\nthreshold = {}\nstep_weight = {}\nmax_weight = {}\n\
-             min_request_count = {}\n[[strategy.metrics]]\nname = \"request-success-rate\"\n\
+             min_request_count = {}\n{}[[strategy.metrics]]\nname = \"request-success-rate\"\n\
              threshold_range = {{ min = {} }}\n[[strategy.metrics]]\nname = \"request-duration\"\n\
              threshold_range = {{ max = {} }}\ninterval = \"{}s\"\n",
             rng.random_range(10..120),
@@ -88,11 +90,52 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
             rng.random_range(1..50),
             rng.random_range(50..100),
             rng.random_range(0..50),
+            strategy_judges(rng),
             rng.random_range(90..100),
             rng.random_range(50..2000),
             rng.random_range(10..120),
         ),
         _ => "kind = \"none\"\n".to_string(),
+    }
+}
+
+/// A Kayenta judge's fields, `key = value` each.
+fn kayenta_fields<R: Rng + ?Sized>(rng: &mut R) -> Vec<String> {
+    let step = rng.random_range(10..40);
+    let points = rng.random_range(3..60);
+    let metric = |rng: &mut R| {
+        format!(
+            "{{ metric = \"{}\", direction = \"{}\", critical = {}, remove_outliers = {} }}",
+            pick(rng, &["latency_p50", "latency_p90", "latency_p99", "error_rate"]),
+            pick(rng, &["increase", "decrease", "either"]),
+            rng.random_bool(0.3),
+            rng.random_bool(0.5),
+        )
+    };
+    let metrics: Vec<String> = (0..rng.random_range(1..4)).map(|_| metric(rng)).collect();
+    vec![
+        "kind = \"kayenta\"".to_string(),
+        format!("step = \"{step}s\""),
+        format!("min_data_points = {points}"),
+        format!("window = \"{}s\"", step * (points + rng.random_range(0..20))),
+        format!("confidence = 0.{}", rng.random_range(80..99)),
+        format!("tolerance = 0.{}", rng.random_range(0..5)),
+        format!("marginal_score = {}", rng.random_range(0..60)),
+        format!("pass_score = {}", rng.random_range(60..101)),
+        format!("metrics = [{}]", metrics.join(", ")),
+    ]
+}
+
+/// Sometimes a `judges` line for a blue-green or Flagger strategy.
+fn strategy_judges<R: Rng + ?Sized>(rng: &mut R) -> String {
+    match rng.random_range(0..4) {
+        0 => format!("judges = [{{ {} }}]\n", kayenta_fields(rng).join(", ")),
+        1 => format!(
+            "judges = [{{ kind = \"binomial\", alpha = 0.0{}, window = \"{}s\" }}]\n",
+            rng.random_range(1..10),
+            rng.random_range(10..300)
+        ),
+        _ => String::new(),
     }
 }
 
@@ -226,6 +269,9 @@ fn triggers<R: Rng + ?Sized>(rng: &mut R) -> String {
             rng.random_range(1..10),
             rng.random_range(10..300)
         );
+    }
+    if rng.random_bool(0.15) {
+        let _ = writeln!(t, "[[rollback.triggers]]\n{}", kayenta_fields(rng).join("\n"));
     }
     if rng.random_bool(0.1) {
         let _ = write!(

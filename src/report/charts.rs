@@ -84,6 +84,29 @@ pub struct PowerPoint {
     pub power_pct: f64,
 }
 
+/// A candidate as a point on two objectives (`deploysim tune`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TradeoffPoint {
+    /// Group (e.g. Pareto front or dominated); chooses the colour and the
+    /// legend entry.
+    pub group: String,
+    /// Drawn next to the point when there are few points.
+    pub label: String,
+    /// The x objective.
+    pub x: f64,
+    /// The y objective.
+    pub y: f64,
+}
+
+/// An axis of a tradeoff chart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TradeoffAxis<'a> {
+    /// The axis title.
+    pub label: &'a str,
+    /// A percentage: drawn 0..100 (values outside that range refit).
+    pub percent: bool,
+}
+
 /// A vertical marker on the timeline (e.g. "trigger fired: error_rate").
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mark {
@@ -252,6 +275,27 @@ pub fn power_vs_false_rollback(points: &[PowerPoint]) -> Chart {
         CHART_SIZE,
         &PowerPlot {
             title: TITLE,
+            points: usable,
+        },
+    )
+}
+
+/// A scatter of candidates over two objectives, one colour and marker per
+/// group, points not joined (a candidate's neighbours on one plane are not
+/// its neighbours on the others). Axes fit the values, turning
+/// symmetric-logarithmic when they spread over more than two decades.
+pub fn tradeoff(name: &str, title: &str, axes: [TradeoffAxis; 2], points: &[TradeoffPoint]) -> Chart {
+    let usable: Vec<&TradeoffPoint> = points.iter().filter(|p| p.x.is_finite() && p.y.is_finite()).collect();
+    if usable.is_empty() {
+        return no_data_chart(name, title, CHART_SIZE);
+    }
+    render(
+        name,
+        title,
+        CHART_SIZE,
+        &TradeoffPlot {
+            title,
+            axes,
             points: usable,
         },
     )
@@ -1101,6 +1145,51 @@ fn step_points(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
         path.push((x, y));
     }
     path
+}
+
+struct TradeoffPlot<'a> {
+    title: &'a str,
+    axes: [TradeoffAxis<'a>; 2],
+    points: Vec<&'a TradeoffPoint>,
+}
+
+impl Plot for TradeoffPlot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let body = framed(root, self.title)?;
+        let (plot_area, legend_area) = split_legend(&body);
+        let xs: Vec<f64> = self.points.iter().map(|p| p.x).collect();
+        let ys: Vec<f64> = self.points.iter().map(|p| p.y).collect();
+        let fit = |a: &TradeoffAxis, values: &[f64]| {
+            if a.percent {
+                percent_axis(values, false)
+            } else {
+                Axis::fit_auto(values)
+            }
+        };
+        let (x_axis, y_axis) = (fit(&self.axes[0], &xs), fit(&self.axes[1], &ys));
+        let (x_desc, y_desc) = (
+            axis_desc(self.axes[0].label, &x_axis),
+            axis_desc(self.axes[1].label, &y_axis),
+        );
+        let mut chart = build_chart(&plot_area, x_axis, y_axis, 44)?;
+        draw_mesh(&mut chart, &x_desc, &y_desc, true)?;
+        let groups = first_appearance(self.points.iter().map(|p| p.group.as_str()));
+        for point in &self.points {
+            let index = position_of(&groups, &point.group);
+            draw_marker(
+                chart.plotting_area(),
+                (point.x, point.y),
+                variant(index),
+                palette(index),
+            )?;
+        }
+        if self.points.len() <= MAX_POINT_LABELS {
+            for point in &self.points {
+                draw_point_label(&chart, (point.x, point.y), &point.label)?;
+            }
+        }
+        draw_legend(&legend_area, &marker_legend(&groups))
+    }
 }
 
 struct PowerPlot<'a> {

@@ -38,6 +38,7 @@ fn failure_text(f: &CriterionFailure) -> String {
         Criterion::GameLatency => format!("game latency {:.1} ms > max {:.1} ms", f.observed, f.threshold),
         Criterion::NoData => "no data in the window".to_string(),
         Criterion::TooFewRequests => format!("{} requests < min {}", f.observed, f.threshold),
+        Criterion::Judge("kayenta") => format!("Kayenta score {:.1} < {:.1}", f.observed, f.threshold),
         Criterion::Judge(kind) => format!("judge {kind} at {:.4} against {:.4}", f.observed, f.threshold),
     }
 }
@@ -458,7 +459,9 @@ impl<'a> Narrator<'a> {
                 let judged = match verdict {
                     Verdict::Pass => "PASS".to_string(),
                     Verdict::Fail(f) => format!("FAIL ({})", failures_text(f)),
-                    Verdict::Inconclusive(f) => format!("not judged: too few requests ({})", failures_text(f)),
+                    Verdict::Inconclusive(f) => {
+                        format!("INCONCLUSIVE ({}); the rollout holds until a check can judge", failures_text(f))
+                    }
                 };
                 format!(
                     "Check {number}: over the last {} {new} saw {requests} requests, {errors} errors ({rate}), \

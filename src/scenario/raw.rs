@@ -389,6 +389,9 @@ pub struct RawStrategy {
     pub min_request_count: Option<i64>,
     /// Canary: an Argo Rollouts-style background analysis.
     pub analysis: Option<Vec<RawArgoMetric>>,
+    /// Blue-green and Flagger: statistical judges (trigger tables) that
+    /// also fail a check.
+    pub judges: Option<Vec<RawTrigger>>,
 }
 
 /// `[[strategy.analysis]]`: one metric of an Argo Rollouts-style analysis.
@@ -570,6 +573,40 @@ pub struct RawTrigger {
     pub limit_pct: Option<f64>,
     /// ewma: the weight of the newest interval.
     pub lambda: Option<f64>,
+    /// kayenta: one data point per step.
+    pub step: Option<String>,
+    /// kayenta: the Mann-Whitney test's confidence level.
+    pub confidence: Option<f64>,
+    /// kayenta: the share of the estimated shift the interval must clear.
+    pub tolerance: Option<f64>,
+    /// kayenta: a score at or above this passes.
+    pub pass_score: Option<f64>,
+    /// kayenta: a score below this fails.
+    pub marginal_score: Option<f64>,
+    /// kayenta: fewer data points on a side is no data.
+    pub min_data_points: Option<i64>,
+    /// kayenta: the metrics compared.
+    pub metrics: Option<Vec<RawKayentaMetric>>,
+}
+
+/// One metric of a Kayenta judge.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKayentaMetric {
+    /// `latency_p50`, `latency_p90`, `latency_p99` or `error_rate`.
+    pub metric: Option<String>,
+    /// `increase`, `decrease` or `either`.
+    pub direction: Option<String>,
+    /// A failing critical metric fails the judge.
+    pub critical: Option<bool>,
+    /// Drop outliers before the test.
+    pub remove_outliers: Option<bool>,
+    /// The IQR factor for outliers.
+    pub outlier_factor: Option<f64>,
+    /// High also needs mean(new) / mean(stable) above this.
+    pub allowed_increase: Option<f64>,
+    /// Low also needs the ratio below this.
+    pub allowed_decrease: Option<f64>,
 }
 
 /// One window pair of a burn-rate trigger.

@@ -333,6 +333,45 @@ fn triggers_are_checked_per_kind() {
 }
 
 #[test]
+fn kayenta_judges_are_checked_field_by_field() {
+    let kayenta = |fields: &str| format!("{BASE}[[rollback.triggers]]\nkind = \"kayenta\"\n{fields}\n");
+    let ok = kayenta("metrics = [{ metric = \"latency_p90\", direction = \"either\", critical = true }]");
+    let s = parse_text(&ok).unwrap();
+    let TriggerKind::Kayenta(k) = &s.rollback.triggers[0].kind else {
+        panic!("a kayenta trigger")
+    };
+    // Defaults: one point per scrape (10 s), 50 of them, Kayenta's scores.
+    assert_eq!(k.step, crate::engine::SimDuration::from_secs(10));
+    assert_eq!(k.window, crate::engine::SimDuration::from_secs(500));
+    assert_eq!((k.pass_score, k.marginal_score), (95.0, 75.0));
+    assert_eq!(k.metrics[0].series, KayentaSeries::Latency(90.0));
+    assert!(k.metrics[0].critical);
+    let e = one_error(&kayenta("window = \"5m\"\nmetrics = [{ metric = \"error_rate\" }]"));
+    assert_eq!(e.field.path, "rollback.triggers[0].window");
+    assert!(e.field.problem.contains("fewer than min_data_points (50)"), "{e}");
+    let e = one_error(&kayenta("metrics = [{ metric = \"latency_p95\" }]"));
+    assert_eq!(e.field.path, "rollback.triggers[0].metrics[0].metric");
+    assert!(e.field.allowed.contains("latency_p99"), "{e}");
+    let e = one_error(&kayenta("metrics = [{ metric = \"error_rate\", outlier_factor = 2 }]"));
+    assert_eq!(e.field.path, "rollback.triggers[0].metrics[0].outlier_factor");
+    let e = one_error(&kayenta("pass_score = 70\nmetrics = [{ metric = \"error_rate\" }]"));
+    assert_eq!(e.field.path, "rollback.triggers[0].marginal_score");
+    let e = one_error(&kayenta(""));
+    assert_eq!(e.field.path, "rollback.triggers[0].metrics");
+    let e = one_error(&kayenta("metrics = [{ metric = \"error_rate\", colour = \"red\" }]"));
+    assert!(e.field.path.starts_with("rollback.triggers[0].metrics"), "{e}");
+    // Judges sit in blue-green and Flagger strategies too, checked alike.
+    let e = one_error(&with_strategy(
+        "[strategy]\nkind = \"blue_green\"\njudges = [{ kind = \"kayenta\", metrics = [{ metric = \"p99\" }] }]\n",
+    ));
+    assert_eq!(e.field.path, "strategy.judges[0].metrics[0].metric");
+    let e = one_error(&with_strategy(
+        "[strategy]\nkind = \"flagger\"\njudges = [{ kind = \"manual\", at = \"1m\" }]\n",
+    ));
+    assert_eq!(e.field.path, "strategy.judges[0].kind");
+}
+
+#[test]
 fn rollback_needs_a_previous_version() {
     let text = format!("{BASE}[[history]]\nversion = \"v0\"\nsuccess = false\n");
     let e = one_error(&text);

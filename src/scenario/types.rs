@@ -275,6 +275,9 @@ pub struct FlaggerSpec {
     pub min_request_count: u64,
     /// The canary must be ready within this, or the rollout fails.
     pub progress_deadline: SimDuration,
+    /// Statistical judges checked with the metrics: one that fires fails the
+    /// check; one that cannot decide makes it inconclusive.
+    pub judges: Vec<TriggerSpec>,
 }
 
 /// One Flagger metric check with its `thresholdRange`.
@@ -437,6 +440,8 @@ pub struct BlueGreenSpec {
     pub progress_deadline: SimDuration,
     /// The gaming criteria of `[gaming.criteria]`, judged in validation.
     pub games: Option<crate::model::games::GameCriteria>,
+    /// Statistical judges checked with every validation check.
+    pub judges: Vec<TriggerSpec>,
 }
 
 /// Recreate: everything down, then everything up.
@@ -562,11 +567,59 @@ pub enum TriggerKind {
     /// A sequential detector (SPRT, CUSUM, EWMA) fed one evaluation
     /// interval of error counts at a time.
     Detector(crate::analysis::detectors::DetectorSpec),
+    /// A Kayenta-style judge: per-step series of the new version against
+    /// stable, each metric classified by a Mann-Whitney U test, scored.
+    Kayenta(KayentaSpec),
     /// An operator aborts at a given time.
     Manual {
         /// Since t = 0.
         at: SimDuration,
     },
+}
+
+/// A Kayenta-style judge (`kind = "kayenta"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KayentaSpec {
+    /// How far back the series reach (Kayenta's canary lifetime).
+    pub window: SimDuration,
+    /// One data point per step.
+    pub step: SimDuration,
+    /// A score at or above this passes.
+    pub pass_score: f64,
+    /// A score below this fails; between the two is marginal.
+    pub marginal_score: f64,
+    /// The metrics compared.
+    pub metrics: Vec<KayentaMetric>,
+}
+
+/// One metric of a Kayenta judge.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KayentaMetric {
+    /// Which series.
+    pub series: KayentaSeries,
+    /// A High or Low critical metric scores the whole judge 0.
+    pub critical: bool,
+    /// How the two series are compared.
+    pub comparison: crate::analysis::kayenta::Comparison,
+}
+
+/// The per-step series a Kayenta metric compares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum KayentaSeries {
+    /// A latency percentile (e.g. 99) per step, ms.
+    Latency(f64),
+    /// The error rate per step, percent.
+    ErrorRate,
+}
+
+impl KayentaSeries {
+    /// The name used in files and traces.
+    pub fn name(self) -> String {
+        match self {
+            KayentaSeries::Latency(p) => format!("latency_p{p}"),
+            KayentaSeries::ErrorRate => "error_rate".into(),
+        }
+    }
 }
 
 /// One window pair of a burn-rate alert.

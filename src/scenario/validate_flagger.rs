@@ -31,12 +31,12 @@ pub(super) fn flagger(
     let threshold = c.count("strategy.threshold", s.threshold, 5, 1, 1_000_000) as u32;
     let weights = weights(c, s);
     let list: Vec<_> = s.metrics.iter().flatten().collect();
-    if list.is_empty() {
+    if list.is_empty() && s.judges.as_ref().is_none_or(Vec::is_empty) {
         c.fail(
             "strategy.metrics",
             "a Flagger analysis needs at least one metric",
             "[[strategy.metrics]] with name = \"request-success-rate\" and threshold_range = { min = 99 }, \
-             or name = \"request-duration\" and threshold_range = { max = 500 }",
+             or name = \"request-duration\" and threshold_range = { max = 500 }, or strategy.judges",
         );
     }
     let mut out = Vec::new();
@@ -122,6 +122,7 @@ pub(super) fn flagger(
         metrics: out,
         min_request_count: c.count("strategy.min_request_count", s.min_request_count, 0, 0, 1_000_000_000) as u64,
         progress_deadline,
+        judges: super::validate_strategy::judges(c, "strategy.judges", s.judges.as_ref(), metrics.scrape_interval),
     }
 }
 

@@ -7,7 +7,7 @@ use super::validate::Checker;
 use crate::engine::SimDuration;
 use crate::model::Version;
 
-const TRIGGER_KINDS: [&str; 14] = [
+const TRIGGER_KINDS: [&str; 15] = [
     "error_rate",
     "latency",
     "availability",
@@ -22,6 +22,7 @@ const TRIGGER_KINDS: [&str; 14] = [
     "sprt",
     "cusum",
     "ewma",
+    "kayenta",
 ];
 const METRICS: [&str; 4] = ["cpu_utilization_pct", "memory_mb", "restarts", "in_flight_requests"];
 
@@ -40,6 +41,16 @@ fn trigger_fields(kind: &str) -> &'static [&'static str] {
         "sprt" => &["scope", "min_request_count", "p0_pct", "p1_pct", "alpha", "beta"],
         "cusum" => &["scope", "min_request_count", "target_pct", "slack_pct", "limit_pct"],
         "ewma" => &["scope", "min_request_count", "lambda", "target_pct", "limit_pct"],
+        "kayenta" => &[
+            "window",
+            "step",
+            "confidence",
+            "tolerance",
+            "pass_score",
+            "marginal_score",
+            "min_data_points",
+            "metrics",
+        ],
         _ => &["at"],
     }
 }
@@ -225,6 +236,13 @@ pub(super) fn trigger_at(c: &mut Checker, path: &str, t: &RawTrigger, scrape: Si
         ("slack_pct", t.slack_pct.is_some()),
         ("limit_pct", t.limit_pct.is_some()),
         ("lambda", t.lambda.is_some()),
+        ("step", t.step.is_some()),
+        ("confidence", t.confidence.is_some()),
+        ("tolerance", t.tolerance.is_some()),
+        ("pass_score", t.pass_score.is_some()),
+        ("marginal_score", t.marginal_score.is_some()),
+        ("min_data_points", t.min_data_points.is_some()),
+        ("metrics", t.metrics.is_some()),
     ];
     let allowed = trigger_fields(kind);
     let mut ok = true;
@@ -501,6 +519,7 @@ pub(super) fn trigger_at(c: &mut Checker, path: &str, t: &RawTrigger, scrape: Si
                 threshold_pct: c.pct(&format!("{path}.limit_pct"), t.limit_pct, 2.0),
             })
         }
+        "kayenta" => TriggerKind::Kayenta(kayenta(c, &path, t, scrape)),
         _ => {
             required(c, "at", t.at.is_some(), "a time since t = 0, e.g. at = \"12m\"");
             TriggerKind::Manual {
@@ -513,4 +532,109 @@ pub(super) fn trigger_at(c: &mut Checker, path: &str, t: &RawTrigger, scrape: Si
         scope,
         min_request_count,
     })
+}
+
+/// The Kayenta judge's fields: series `window` long at one point per `step`,
+/// the test's settings, the score thresholds and the metrics.
+fn kayenta(c: &mut Checker, path: &str, t: &RawTrigger, scrape: SimDuration) -> KayentaSpec {
+    use crate::analysis::kayenta::{Comparison, Direction};
+    let at = |f: &str| format!("{path}.{f}");
+    let step = c.positive_duration(&at("step"), t.step.as_ref(), scrape);
+    if step < scrape {
+        c.fail(
+            &at("step"),
+            format!("{step} is shorter than metrics.scrape_interval ({scrape}): most steps would hold no scrape"),
+            "a step at least as long as the scrape interval",
+        );
+    }
+    let min_data_points = c.count(&at("min_data_points"), t.min_data_points, 50, 3, 100_000) as usize;
+    let window = c.positive_duration(
+        &at("window"),
+        t.window.as_ref(),
+        SimDuration(step.0.saturating_mul(min_data_points as u64)),
+    );
+    let points = window.0 / step.0.max(1);
+    if points < min_data_points as u64 && !c.failed(&at("window")) && !c.failed(&at("step")) {
+        c.fail(
+            &at("window"),
+            format!(
+                "{window} holds {points} steps of {step}, fewer than min_data_points ({min_data_points}): the judge \
+                 could never have enough data"
+            ),
+            format!("a window of at least {min_data_points} steps"),
+        );
+    }
+    let confidence = c.number(&at("confidence"), t.confidence, 0.98, 0.5, 0.999_999);
+    let tolerance = c.number(&at("tolerance"), t.tolerance, 0.25, 0.0, 1.0);
+    let pass_score = c.number(&at("pass_score"), t.pass_score, 95.0, 0.0, 100.0);
+    let marginal_score = c.number(&at("marginal_score"), t.marginal_score, 75.0, 0.0, 100.0);
+    if marginal_score > pass_score {
+        c.fail(
+            &at("marginal_score"),
+            format!("{marginal_score} is above pass_score ({pass_score})"),
+            "marginal_score <= pass_score",
+        );
+    }
+    let list = t.metrics.as_deref().unwrap_or_default();
+    if list.is_empty() || list.len() > 20 {
+        c.fail(
+            &at("metrics"),
+            format!("has {} metrics", list.len()),
+            "1 to 20 metrics, e.g. metrics = [{ metric = \"latency_p99\" }, { metric = \"error_rate\" }]",
+        );
+    }
+    let metrics = list
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let at = |f: &str| format!("{path}.metrics[{i}].{f}");
+            const SERIES: [&str; 4] = ["latency_p50", "latency_p90", "latency_p99", "error_rate"];
+            if m.metric.is_none() {
+                c.fail(&at("metric"), "is required", SERIES.join(", "));
+            }
+            let series = match c.choice(&at("metric"), m.metric.as_deref(), &SERIES) {
+                Some("latency_p50") => KayentaSeries::Latency(50.0),
+                Some("latency_p90") => KayentaSeries::Latency(90.0),
+                Some("latency_p99") => KayentaSeries::Latency(99.0),
+                _ => KayentaSeries::ErrorRate,
+            };
+            let direction = match c.choice(
+                &at("direction"),
+                m.direction.as_deref(),
+                &["increase", "decrease", "either"],
+            ) {
+                Some("decrease") => Direction::Decrease,
+                Some("either") => Direction::Either,
+                _ => Direction::Increase,
+            };
+            let factor = c.number(&at("outlier_factor"), m.outlier_factor, 3.0, 0.1, 100.0);
+            if m.outlier_factor.is_some() && m.remove_outliers != Some(true) {
+                c.fail(
+                    &at("outlier_factor"),
+                    "is set but outliers are kept",
+                    "remove_outliers = true with it, or no outlier_factor",
+                );
+            }
+            KayentaMetric {
+                series,
+                critical: m.critical.unwrap_or(false),
+                comparison: Comparison {
+                    direction,
+                    confidence,
+                    tolerance,
+                    outlier_factor: (m.remove_outliers == Some(true)).then_some(factor),
+                    allowed_increase: c.number(&at("allowed_increase"), m.allowed_increase, 1.0, 1.0, 1e6),
+                    allowed_decrease: c.number(&at("allowed_decrease"), m.allowed_decrease, 1.0, 0.0, 1.0),
+                    min_data_points,
+                },
+            }
+        })
+        .collect();
+    KayentaSpec {
+        window,
+        step,
+        pass_score,
+        marginal_score,
+        metrics,
+    }
 }

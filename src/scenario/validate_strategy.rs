@@ -50,6 +50,7 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
             "stage_duration",
             "scale_down_delay",
             "auto_promote",
+            "judges",
         ],
         "recreate" => &["start_at", "progress_deadline"],
         "flagger" => &[
@@ -62,6 +63,7 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
             "step_weights",
             "metrics",
             "min_request_count",
+            "judges",
         ],
         _ => &[],
     }
@@ -104,6 +106,7 @@ fn present(s: &RawStrategy) -> Vec<(&'static str, bool)> {
         ("metrics", s.metrics.is_some()),
         ("min_request_count", s.min_request_count.is_some()),
         ("analysis", s.analysis.is_some()),
+        ("judges", s.judges.is_some()),
     ]
 }
 
@@ -303,26 +306,37 @@ fn criteria(c: &mut Checker, s: &RawStrategy, metrics: &MetricsSpec, check_inter
         ) as u64,
         evaluation_window: window,
         games: None,
-        judges: judges(c, cr, metrics.scrape_interval),
+        judges: judges(
+            c,
+            "strategy.success_criteria.judges",
+            cr.and_then(|x| x.judges.as_ref()),
+            metrics.scrape_interval,
+        ),
     }
 }
 
-/// `[strategy.success_criteria] judges`: trigger tables judged at every
-/// check. Not `manual` (an operator is not a criterion) nor `custom_metric`
-/// (a model gauge, not a judge).
-fn judges(c: &mut Checker, cr: Option<&super::raw::RawCriteria>, scrape: SimDuration) -> Vec<TriggerSpec> {
-    let Some(list) = cr.and_then(|x| x.judges.as_ref()) else {
+/// A `judges` list at `at` (canary criteria, blue-green validation, Flagger
+/// checks): trigger tables judged at every check. Not `manual` (an operator
+/// is not a criterion) nor `custom_metric` (a model gauge, not a judge).
+pub(super) fn judges(
+    c: &mut Checker,
+    at: &str,
+    list: Option<&Vec<super::raw::RawTrigger>>,
+    scrape: SimDuration,
+) -> Vec<TriggerSpec> {
+    let Some(list) = list else {
         return Vec::new();
     };
     list.iter()
         .enumerate()
         .filter_map(|(i, t)| {
-            let path = format!("strategy.success_criteria.judges[{i}]");
+            let path = format!("{at}[{i}]");
             if matches!(t.kind.as_deref(), Some("manual" | "custom_metric")) {
                 c.fail(
                     &format!("{path}.kind"),
                     format!("\"{}\" is not a judge", t.kind.as_deref().unwrap_or_default()),
-                    "binomial, burn_rate, sprt, cusum, ewma, error_rate, latency, availability or a gaming metric",
+                    "binomial, burn_rate, sprt, cusum, ewma, kayenta, error_rate, latency, availability or a gaming \
+                     metric",
                 );
                 return None;
             }
@@ -748,6 +762,7 @@ fn blue_green(
         manual_promotions: manual_promotions(c, s),
         progress_deadline,
         games: None,
+        judges: judges(c, "strategy.judges", s.judges.as_ref(), metrics.scrape_interval),
     }
 }
 

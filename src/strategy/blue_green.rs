@@ -3,9 +3,12 @@
 //! in stages, checking green's health at each, and remove blue after
 //! `scale_down_delay`. Without auto-promotion the switch waits for a manual
 //! promotion, or fails after `progress_deadline`. Capacity is doubled while
-//! both fleets run.
+//! both fleets run. Validation ends only on a check that could judge: while
+//! checks are inconclusive (no requests, too few to act on, a judge that
+//! cannot decide) it goes on.
 
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
+use crate::analysis::panel::{with_judged, JudgePanel};
 use crate::analysis::{game_failures, with_game_failures, Criterion, CriterionFailure, Verdict};
 use crate::engine::SimTime;
 use crate::model::Version;
@@ -31,13 +34,20 @@ pub struct BlueGreenController {
     stage: Stage,
     checks: u32,
     promotions: std::collections::VecDeque<SimTime>,
+    judges: JudgePanel,
+    /// The last validation check was inconclusive: validation goes on until
+    /// a check can judge.
+    held_by_check: bool,
 }
 
 impl BlueGreenController {
     /// A controller for `spec` over a fleet of `fleet_size`.
     pub fn new(spec: BlueGreenSpec, fleet_size: u32) -> Self {
         let promotions = spec.manual_promotions.iter().map(|d| SimTime::ZERO + *d).collect();
+        let judges = JudgePanel::new(spec.judges.clone());
         BlueGreenController {
+            judges,
+            held_by_check: false,
             spec,
             fleet_size,
             phase: Phase::Preparing,
@@ -81,13 +91,21 @@ impl BlueGreenController {
                 });
             }
         }
-        let mut verdict = if broken.is_empty() {
+        let mut verdict = if w.requests == 0 {
+            Verdict::Inconclusive(vec![CriterionFailure {
+                criterion: Criterion::TooFewRequests,
+                observed: 0.0,
+                threshold: self.spec.validation_min_request_count.max(1) as f64,
+            }])
+        } else if broken.is_empty() {
             Verdict::Pass
         } else if w.requests >= self.spec.validation_min_request_count {
             Verdict::Fail(broken)
         } else {
             Verdict::Inconclusive(broken)
         };
+        let judged = self.judges.judge(obs.metrics, obs.now, self.spec.check_interval);
+        verdict = with_judged(verdict, judged);
         let games = self.spec.games.as_ref().map(|g| {
             let games = obs.metrics.window(Version::New, obs.now, g.window).games;
             verdict = with_game_failures(verdict.clone(), game_failures(g, &games));
@@ -103,6 +121,7 @@ impl BlueGreenController {
             games,
             verdict: verdict.clone(),
         }));
+        self.held_by_check = matches!(verdict, Verdict::Inconclusive(_));
         if let Verdict::Fail(failures) = verdict {
             out.push(Command::Report(Report::RollbackTriggered {
                 cause: RollbackCause::Validation(failures),
@@ -152,7 +171,7 @@ impl BlueGreenController {
                     out.push(Command::WakeAt(next_check));
                     self.stage = Stage::Validating { until, next_check };
                 }
-                if obs.now >= until {
+                if obs.now >= until && !self.held_by_check {
                     // As in the chapter: traffic back to blue, then switch.
                     out.push(Command::SetWeight(0.0));
                     out.push(Command::Report(Report::StagePassed {

@@ -23,6 +23,7 @@ fn spec(auto_promote: bool) -> BlueGreenSpec {
         manual_promotions: vec![SimDuration::from_secs(500)],
         progress_deadline: SimDuration::from_secs(600),
         games: None,
+        judges: vec![],
     }
 }
 
@@ -137,4 +138,26 @@ fn green_not_ready_by_the_deadline_fails() {
     let cmds = c.observe(&obs(600, mixed(4, 0, 1, 3, 0), &m));
     assert!(reports(&cmds).contains(&Report::DeadlineExceeded { wanted: 4, ready: 3 }));
     assert_eq!(aborts(&cmds)[0].outcome, Outcome::Failed);
+}
+
+#[test]
+fn validation_goes_on_while_its_checks_see_no_requests() {
+    let m = healthy();
+    let empty = Script {
+        windows: [window(1000, 1), window(0, 0)],
+    };
+    let mut c = validating(&m, true);
+    for t in [10, 20, 30, 40, 50] {
+        c.observe(&obs(t, mixed(4, 0, 0, 4, 0), &m));
+    }
+    // The check at the end of validation sees nothing: no switch.
+    let cmds = c.observe(&obs(60, mixed(4, 0, 0, 4, 0), &empty));
+    assert!(weights(&cmds).is_empty(), "no data must not pass validation");
+    assert_eq!(c.phase(), Phase::Validating);
+    let cmds = c.observe(&obs(70, mixed(4, 0, 0, 4, 0), &m));
+    assert_eq!(
+        weights(&cmds),
+        vec![0.0, 10.0],
+        "the next check that judges ends validation"
+    );
 }

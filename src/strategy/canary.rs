@@ -9,18 +9,18 @@
 //! Promoting (after the last step: the new version is scaled to the full
 //! fleet, gets 100% of traffic, and stable is scaled to zero) -> Completed.
 //! A failed check, or instances not ready within `progress_deadline`, emits
-//! an abort with an immediate switch back to stable.
+//! an abort with an immediate switch back to stable. An inconclusive check
+//! (no requests in its window, too few to act on a broken criterion, or a
+//! judge that cannot decide) holds the rollout at its step until a check can
+//! judge: no data is never a pass.
 
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
 use crate::analysis::argo::{AnalysisStatus, ArgoAnalysis};
-use crate::analysis::detectors::{Decision, Detector, DetectorSpec};
+use crate::analysis::panel::{with_judged, JudgePanel};
 use crate::analysis::{evaluate, game_failures, with_game_failures, Verdict};
-use crate::analysis::{evaluate_trigger, Criterion};
 use crate::engine::SimTime;
 use crate::model::Version;
-use crate::scenario::{
-    AnalysisLength, CanaryScale, CanarySpec, CanaryStep, RecoveryKind, TriggerKind, TriggerScope, TriggerSpec,
-};
+use crate::scenario::{AnalysisLength, CanaryScale, CanarySpec, CanaryStep, RecoveryKind};
 
 /// Canary instances for a weight: max(1, ceil(fleet x weight / 100)).
 pub fn canary_replicas(fleet_size: u32, weight_pct: f64) -> u32 {
@@ -66,23 +66,18 @@ pub struct CanaryController {
     analysis: Option<ArgoAnalysis>,
     /// Paused by an inconclusive analysis until a manual promotion.
     analysis_paused: bool,
-    /// The sequential judges' state, one slot per judge.
-    judge_detectors: Vec<Option<Detector>>,
+    /// The success criteria's judges.
+    judges: JudgePanel,
+    /// The last check was inconclusive: the rollout holds at its step until
+    /// a check can judge.
+    held_by_check: bool,
 }
 
 impl CanaryController {
     /// A controller for `spec` over a fleet of `fleet_size` stable instances.
     pub fn new(spec: CanarySpec, fleet_size: u32) -> Self {
         let promotions = spec.manual_promotions.iter().map(|d| SimTime::ZERO + *d).collect();
-        let judge_detectors = spec
-            .criteria
-            .judges
-            .iter()
-            .map(|t| match t.kind {
-                TriggerKind::Detector(d) => Some(Detector::new(d)),
-                _ => None,
-            })
-            .collect();
+        let judges = JudgePanel::new(spec.criteria.judges.clone());
         CanaryController {
             spec,
             fleet_size,
@@ -100,7 +95,8 @@ impl CanaryController {
             promoted_traffic: false,
             analysis: None,
             analysis_paused: false,
-            judge_detectors,
+            judges,
+            held_by_check: false,
         }
     }
 
@@ -242,6 +238,9 @@ impl CanaryController {
                 Wait::Checks(_) => {}
             }
             self.wait = Wait::None;
+            if self.held_by_check {
+                return;
+            }
             let Some(step) = self.spec.steps.get(self.step).cloned() else {
                 self.begin_promotion(obs, out);
                 return;
@@ -359,8 +358,8 @@ impl CanaryController {
         let c = &self.spec.criteria;
         let window = obs.metrics.window(Version::New, obs.now, c.evaluation_window);
         let mut verdict = evaluate(c, &window);
-        let judged = judge(&c.judges, &mut self.judge_detectors, obs, self.spec.check_interval);
-        verdict = with_game_failures(verdict, judged);
+        let judged = self.judges.judge(obs.metrics, obs.now, self.spec.check_interval);
+        verdict = with_judged(verdict, judged);
         let c = &self.spec.criteria;
         let games = c.games.as_ref().map(|g| {
             let games = obs.metrics.window(Version::New, obs.now, g.window).games;
@@ -384,70 +383,11 @@ impl CanaryController {
             self.abort(Outcome::RolledBack, out);
             return false;
         }
-        if let Wait::Checks(n) = &mut self.wait {
+        self.held_by_check = matches!(verdict, Verdict::Inconclusive(_));
+        if let (Wait::Checks(n), false) = (&mut self.wait, self.held_by_check) {
             *n = n.saturating_sub(1);
         }
         true
-    }
-}
-
-/// Evaluates the judges at a check: each stateless one on its own windows,
-/// each sequential one fed the interval since the previous check. Returns a
-/// failure per judge that fires.
-fn judge(
-    judges: &[TriggerSpec],
-    detectors: &mut [Option<Detector>],
-    obs: &Observation,
-    interval: crate::engine::SimDuration,
-) -> Vec<crate::analysis::CriterionFailure> {
-    let mut out = Vec::new();
-    for (t, d) in judges.iter().zip(detectors.iter_mut()) {
-        let fired = match (d.as_mut(), &t.kind) {
-            (Some(d), TriggerKind::Detector(spec)) => {
-                let w = match t.scope {
-                    TriggerScope::Service => obs.metrics.window_service(obs.now, interval),
-                    TriggerScope::New => obs.metrics.window(Version::New, obs.now, interval),
-                };
-                if w.requests < t.min_request_count.max(1) {
-                    None
-                } else if let Decision::Fire(statistic) = d.update(w.requests, w.errors) {
-                    let threshold = match *spec {
-                        DetectorSpec::Sprt { alpha, beta, .. } => Detector::sprt_bounds(alpha, beta).1,
-                        DetectorSpec::Cusum { limit_pct, .. } => limit_pct,
-                        DetectorSpec::Ewma { threshold_pct, .. } => threshold_pct,
-                    };
-                    Some((statistic, threshold))
-                } else {
-                    None
-                }
-            }
-            _ => evaluate_trigger(t, obs.metrics, obs.now, 0.0).map(|f| (f.observed, f.threshold)),
-        };
-        if let Some((observed, threshold)) = fired {
-            out.push(crate::analysis::CriterionFailure {
-                criterion: Criterion::Judge(judge_name(&t.kind)),
-                observed,
-                threshold,
-            });
-        }
-    }
-    out
-}
-
-/// A judge's name for the failure it reports.
-fn judge_name(kind: &TriggerKind) -> &'static str {
-    match kind {
-        TriggerKind::ErrorRate { .. } => "error_rate",
-        TriggerKind::Latency { .. } => "latency",
-        TriggerKind::Availability { .. } => "availability",
-        TriggerKind::BurnRate { .. } => "burn_rate",
-        TriggerKind::Binomial { .. } => "binomial",
-        TriggerKind::Detector(DetectorSpec::Sprt { .. }) => "sprt",
-        TriggerKind::Detector(DetectorSpec::Cusum { .. }) => "cusum",
-        TriggerKind::Detector(DetectorSpec::Ewma { .. }) => "ewma",
-        TriggerKind::Game { metric, .. } => metric.as_str(),
-        TriggerKind::CustomMetric { .. } => "custom_metric",
-        TriggerKind::Manual { .. } => "manual",
     }
 }
 

@@ -14,6 +14,7 @@
 //! `interval x threshold` after it.
 
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
+use crate::analysis::panel::{with_judged, JudgePanel};
 use crate::analysis::{Criterion, CriterionFailure, Verdict};
 use crate::engine::SimTime;
 use crate::model::Version;
@@ -33,12 +34,14 @@ pub struct FlaggerController {
     next_check: SimTime,
     ready_deadline: SimTime,
     promoted_traffic: bool,
+    judges: JudgePanel,
 }
 
 impl FlaggerController {
     /// A controller for `spec` over a fleet of `fleet_size` stable instances.
     pub fn new(spec: FlaggerSpec, fleet_size: u32) -> Self {
         FlaggerController {
+            judges: JudgePanel::new(spec.judges.clone()),
             spec,
             fleet_size,
             phase: Phase::Preparing,
@@ -57,8 +60,8 @@ impl FlaggerController {
         self.failed_checks
     }
 
-    /// Judges every metric over its own window.
-    fn judge(&self, obs: &Observation) -> (Verdict, crate::model::WindowStats) {
+    /// Judges every metric over its own window, then the judges.
+    fn judge(&mut self, obs: &Observation) -> (Verdict, crate::model::WindowStats) {
         let mut failed = Vec::new();
         let mut inconclusive = Vec::new();
         let mut shown = None;
@@ -107,7 +110,8 @@ impl FlaggerController {
         } else {
             Verdict::Pass
         };
-        let window = shown.unwrap_or_else(|| crate::model::WindowStats::empty(0));
+        let verdict = with_judged(verdict, self.judges.judge(obs.metrics, obs.now, self.spec.interval));
+        let window = shown.unwrap_or_else(|| obs.metrics.window(Version::New, obs.now, self.spec.interval));
         (verdict, window)
     }
 

@@ -22,6 +22,7 @@ fn spec(min_request_count: u64) -> FlaggerSpec {
         }],
         min_request_count,
         progress_deadline: SimDuration::from_secs(600),
+        judges: vec![],
     }
 }
 

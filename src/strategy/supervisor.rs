@@ -9,11 +9,11 @@
 
 use super::recovery::Recovery;
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
-use crate::analysis::detectors::{Decision, Detector, DetectorSpec};
+use crate::analysis::detectors::Detector;
 use crate::analysis::evaluate_trigger;
+use crate::analysis::panel::feed_detector;
 use crate::engine::{SimDuration, SimTime};
-use crate::model::Version;
-use crate::scenario::{RollbackSpec, TriggerKind, TriggerScope};
+use crate::scenario::{RollbackSpec, TriggerKind};
 
 /// Window of the verification query.
 const VERIFY_WINDOW: SimDuration = SimDuration::from_secs(60);
@@ -155,30 +155,8 @@ impl Supervisor {
             let interval = self.spec.evaluate_interval;
             for (t, d) in self.spec.triggers.iter().zip(self.detectors.iter_mut()) {
                 let Some(d) = d.as_mut() else { continue };
-                let w = match t.scope {
-                    TriggerScope::Service => obs.metrics.window_service(obs.now, interval),
-                    TriggerScope::New => obs.metrics.window(Version::New, obs.now, interval),
-                };
-                if w.requests < t.min_request_count.max(1) {
-                    continue;
-                }
-                if let Decision::Fire(statistic) = d.update(w.requests, w.errors) {
-                    let (name, threshold) = match t.kind {
-                        TriggerKind::Detector(DetectorSpec::Sprt { alpha, beta, .. }) => {
-                            ("sprt", Detector::sprt_bounds(alpha, beta).1)
-                        }
-                        TriggerKind::Detector(DetectorSpec::Cusum { limit_pct, .. }) => ("cusum", limit_pct),
-                        TriggerKind::Detector(DetectorSpec::Ewma { threshold_pct, .. }) => ("ewma", threshold_pct),
-                        _ => ("detector", 0.0),
-                    };
-                    firing.get_or_insert((
-                        crate::analysis::Firing {
-                            name: name.to_string(),
-                            observed: statistic,
-                            threshold,
-                        },
-                        t.clone(),
-                    ));
+                if let Some(f) = feed_detector(t, d, obs.metrics, obs.now, interval) {
+                    firing.get_or_insert((f, t.clone()));
                 }
             }
             while self.next_eval <= obs.now {

@@ -314,3 +314,63 @@ fn lower_weight_moves_traffic_before_removing_instances() {
         .unwrap();
     assert!(pos_w < pos_s);
 }
+
+#[test]
+fn an_empty_check_window_holds_the_step_until_a_check_can_judge() {
+    // Scrapes lost: the new version's windows hold nothing.
+    let empty = Script {
+        windows: [window(2000, 2), window(0, 0)],
+    };
+    let mut c = validating(&empty);
+    // Checks every 10 s; the first step's 300 s pass with no data at all.
+    for t in (10..=300).step_by(10) {
+        let cmds = c.observe(&obs(t, fleet(20, 2, 0), &empty));
+        let inconclusive = cmds.iter().any(|cmd| {
+            matches!(
+                cmd,
+                Command::Report(Report::Check {
+                    verdict: Verdict::Inconclusive(_),
+                    ..
+                })
+            )
+        });
+        assert!(inconclusive, "t = {t}: an empty window is inconclusive");
+        assert!(weights(&cmds).is_empty(), "t = {t}: no data must not move the weight");
+    }
+    assert_eq!(c.weight(), 10.0);
+    // Data comes back: the next check passes and the overdue step runs.
+    let cmds = c.observe(&obs(310, fleet(20, 2, 0), &healthy()));
+    assert_eq!(
+        scales(&cmds),
+        vec![(Version::New, 4)],
+        "the 20% step asks for its instances"
+    );
+    assert_eq!(c.phase(), Phase::Validating);
+}
+
+#[test]
+fn an_inconclusive_check_does_not_count_towards_a_checks_analysis() {
+    let mut s = spec();
+    s.steps = vec![
+        CanaryStep::SetWeight(10.0),
+        CanaryStep::Analysis(AnalysisLength::Checks(2)),
+        CanaryStep::SetWeight(50.0),
+    ];
+    let m = healthy();
+    let empty = Script {
+        windows: [window(2000, 2), window(0, 0)],
+    };
+    let mut c = CanaryController::new(s, 20);
+    c.start(&obs(0, fleet(20, 0, 0), &m));
+    c.observe(&obs(0, fleet(20, 2, 0), &m));
+    c.observe(&obs(10, fleet(20, 2, 0), &m));
+    // One pass counted; an empty window does not count; the next pass does.
+    let cmds = c.observe(&obs(20, fleet(20, 2, 0), &empty));
+    assert!(scales(&cmds).is_empty());
+    let cmds = c.observe(&obs(30, fleet(20, 2, 0), &m));
+    assert_eq!(
+        scales(&cmds),
+        vec![(Version::New, 10)],
+        "two passing checks end the analysis"
+    );
+}
