@@ -128,3 +128,37 @@ fn bad_tune_files_are_input_errors() {
         assert!(err.contains(expect), "{body}: {err}");
     }
 }
+
+#[test]
+fn a_kayenta_judge_tuned_in_aggregate_runs_sees_latency() {
+    // Tune runs skip latency histograms when nothing reads latency; a
+    // Kayenta judge of p90 reads it. Were the histograms skipped, a slower
+    // release would look exactly like the good one and every candidate's
+    // power would equal its false rollback rate. With them, a release 10%
+    // slower is caught by every candidate in far more trials than a good
+    // one is rolled back.
+    let dir = common::temp_dir("tune-kayenta");
+    let path = common::scenario_path("tune/kayenta-latency.toml");
+    let out = tune(&[
+        path.to_str().unwrap(),
+        "--trials",
+        "20",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(dir.join("candidates.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let (frr, slower) = (col("false_rollback_pct"), col("power_slower-10pct_pct"));
+    for r in rows.records().map(Result::unwrap) {
+        let (frr, power): (f64, f64) = (r[frr].parse().unwrap(), r[slower].parse().unwrap());
+        assert!(
+            power >= 80.0 && power > frr + 40.0,
+            "candidate {}: power {power}, frr {frr}",
+            &r[0]
+        );
+    }
+}

@@ -25,6 +25,8 @@ pub enum Criterion {
     NoData,
     /// Fewer requests than `min_request_count`: not judged.
     TooFewRequests,
+    /// A Kayenta judge with fewer data points than `min_data_points`.
+    TooFewDataPoints,
     /// A judge of `success_criteria.judges` fired (its kind).
     Judge(&'static str),
 }
@@ -42,6 +44,7 @@ impl Criterion {
             Criterion::GameLatency => "game_latency",
             Criterion::NoData => "no_data",
             Criterion::TooFewRequests => "too_few_requests",
+            Criterion::TooFewDataPoints => "too_few_data_points",
             Criterion::Judge(kind) => kind,
         }
     }

@@ -54,22 +54,22 @@ impl JudgePanel {
             match (&t.kind, d.as_mut()) {
                 (_, Some(d)) => out.failed.extend(feed_detector(t, d, m, now, interval).map(failure)),
                 (TriggerKind::Kayenta(k), None) => match kayenta_score(k, m, now) {
-                    None => out.inconclusive.push(CriterionFailure {
-                        criterion: Criterion::NoData,
-                        observed: 0.0,
+                    (None, points) => out.inconclusive.push(CriterionFailure {
+                        criterion: Criterion::TooFewDataPoints,
+                        observed: points as f64,
                         threshold: k.metrics.first().map_or(0.0, |x| x.comparison.min_data_points as f64),
                     }),
-                    Some(score) if score < k.marginal_score => out.failed.push(CriterionFailure {
+                    (Some(score), _) if score < k.marginal_score => out.failed.push(CriterionFailure {
                         criterion,
                         observed: score,
                         threshold: k.marginal_score,
                     }),
-                    Some(score) if score < k.pass_score => out.inconclusive.push(CriterionFailure {
+                    (Some(score), _) if score < k.pass_score => out.inconclusive.push(CriterionFailure {
                         criterion,
                         observed: score,
                         threshold: k.pass_score,
                     }),
-                    Some(_) => {}
+                    (Some(_), _) => {}
                 },
                 (_, None) => out.failed.extend(evaluate_trigger(t, m, now, 0.0).map(failure)),
             }

@@ -132,7 +132,7 @@ pub fn evaluate_trigger(t: &TriggerSpec, m: &dyn MetricsView, now: SimTime, cpu_
         // supervisor feeds them (see `strategy::supervisor`).
         TriggerKind::Detector(_) => None,
         TriggerKind::Kayenta(k) => {
-            let score = kayenta_score(k, m, now)?;
+            let score = kayenta_score(k, m, now).0?;
             (score < k.marginal_score).then(|| fire("kayenta", score, k.marginal_score))
         }
         TriggerKind::Manual { at } => {
@@ -144,9 +144,10 @@ pub fn evaluate_trigger(t: &TriggerSpec, m: &dyn MetricsView, now: SimTime, cpu_
 /// A Kayenta judge's score at `now`: each metric's per-step series on the
 /// new version (the last `window`, one point per `step`) is classified
 /// against stable's over the same steps, and the classes scored. Steps in
-/// which either version served nothing give no point. `None` when no metric
-/// has enough data.
-pub fn kayenta_score(k: &KayentaSpec, m: &dyn MetricsView, now: SimTime) -> Option<f64> {
+/// which either version served nothing give no point. Returns the score
+/// (`None` when no metric has enough data) and the number of steps in which
+/// both versions served.
+pub fn kayenta_score(k: &KayentaSpec, m: &dyn MetricsView, now: SimTime) -> (Option<f64>, usize) {
     let steps = k.window.0 / k.step.0.max(1);
     let pairs: Vec<[crate::model::WindowStats; 2]> = (0..steps)
         .map(|i| {
@@ -170,5 +171,5 @@ pub fn kayenta_score(k: &KayentaSpec, m: &dyn MetricsView, now: SimTime) -> Opti
             (kayenta::classify(side(0), side(1), &metric.comparison), metric.critical)
         })
         .collect();
-    kayenta::score(&classes)
+    (kayenta::score(&classes), pairs.len())
 }

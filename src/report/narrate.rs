@@ -38,6 +38,7 @@ fn failure_text(f: &CriterionFailure) -> String {
         Criterion::GameLatency => format!("game latency {:.1} ms > max {:.1} ms", f.observed, f.threshold),
         Criterion::NoData => "no data in the window".to_string(),
         Criterion::TooFewRequests => format!("{} requests < min {}", f.observed, f.threshold),
+        Criterion::TooFewDataPoints => format!("Kayenta has {} data points < min {}", f.observed, f.threshold),
         Criterion::Judge("kayenta") => format!("Kayenta score {:.1} < {:.1}", f.observed, f.threshold),
         Criterion::Judge(kind) => format!("judge {kind} at {:.4} against {:.4}", f.observed, f.threshold),
     }

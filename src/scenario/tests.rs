@@ -372,6 +372,32 @@ fn kayenta_judges_are_checked_field_by_field() {
 }
 
 #[test]
+fn every_reader_of_latency_is_seen() {
+    // Aggregate sweeps and tunes skip latency histograms unless something
+    // reads latency; each reader below must be seen.
+    let canary = |criteria: &str| {
+        with(
+            "max_error_rate_pct = 1\n",
+            &format!("max_error_rate_pct = 1\n{criteria}\n"),
+        )
+    };
+    assert!(!parse_text(BASE).unwrap().reads_latency());
+    for text in [
+        canary("judges = [{ kind = \"latency\", threshold = \"300ms\" }]"),
+        canary("judges = [{ kind = \"kayenta\", metrics = [{ metric = \"latency_p50\" }] }]"),
+        format!("{BASE}[[strategy.analysis]]\nquery = \"p99_ms\"\nsuccess_condition = \"result < 300\"\n"),
+        with_strategy(
+            "[strategy]\nkind = \"flagger\"\njudges = [{ kind = \"kayenta\", metrics = [{ metric = \"latency_p99\" }] }]\n",
+        ),
+        format!("{BASE}[[rollback.triggers]]\nkind = \"kayenta\"\nmetrics = [{{ metric = \"latency_p90\" }}]\n"),
+    ] {
+        assert!(parse_text(&text).unwrap().reads_latency(), "{text}");
+    }
+    let errors_only = canary("judges = [{ kind = \"kayenta\", metrics = [{ metric = \"error_rate\" }] }]");
+    assert!(!parse_text(&errors_only).unwrap().reads_latency());
+}
+
+#[test]
 fn rollback_needs_a_previous_version() {
     let text = format!("{BASE}[[history]]\nversion = \"v0\"\nsuccess = false\n");
     let e = one_error(&text);

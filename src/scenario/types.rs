@@ -63,21 +63,29 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// Whether a controller or trigger reads latency percentiles: a canary's
-    /// p99 criterion, blue-green validation, or a latency trigger.
+    /// Whether a controller, judge, analysis or trigger reads latency
+    /// percentiles (aggregate runs skip drawing latency histograms when
+    /// nothing does): a canary's p99 criterion, a latency judge or an Argo
+    /// p99 query, blue-green validation, a Flagger request-duration metric or
+    /// latency judge, or a latency trigger (Kayenta's latency metrics
+    /// included).
     pub fn reads_latency(&self) -> bool {
+        let any = |ts: &[TriggerSpec]| ts.iter().any(|t| t.kind.reads_latency());
         let strategy = match &self.strategy {
-            StrategySpec::Canary(c) => c.criteria.max_latency_p99.is_some(),
+            StrategySpec::Canary(c) => {
+                c.criteria.max_latency_p99.is_some()
+                    || any(&c.criteria.judges)
+                    || c.analysis
+                        .iter()
+                        .any(|m| m.query == crate::analysis::argo::Query::P99Ms)
+            }
             StrategySpec::BlueGreen(_) => true,
-            StrategySpec::Flagger(f) => f.metrics.iter().any(|m| m.kind == FlaggerMetricKind::RequestDuration),
+            StrategySpec::Flagger(f) => {
+                f.metrics.iter().any(|m| m.kind == FlaggerMetricKind::RequestDuration) || any(&f.judges)
+            }
             _ => false,
         };
-        strategy
-            || self
-                .rollback
-                .triggers
-                .iter()
-                .any(|t| matches!(t.kind, TriggerKind::Latency { .. }))
+        strategy || any(&self.rollback.triggers)
     }
 }
 
@@ -575,6 +583,17 @@ pub enum TriggerKind {
         /// Since t = 0.
         at: SimDuration,
     },
+}
+
+impl TriggerKind {
+    /// Whether it reads latency histograms.
+    pub fn reads_latency(&self) -> bool {
+        match self {
+            TriggerKind::Latency { .. } => true,
+            TriggerKind::Kayenta(k) => k.metrics.iter().any(|m| matches!(m.series, KayentaSeries::Latency(_))),
+            _ => false,
+        }
+    }
 }
 
 /// A Kayenta-style judge (`kind = "kayenta"`).
