@@ -4,7 +4,7 @@
 //! not requests). Throughput is in simulated requests per second of wall
 //! time. Trials run as a sweep runs them: no detail kept, no counterfactual,
 //! latency histograms only when something reads them. A gaming-aware
-//! BitCraps trial is measured beside them.
+//! BitCraps trial and a Kayenta-judged canary are measured beside them.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use deploysim::model::traffic::TrafficShape;
@@ -65,5 +65,26 @@ fn gaming_trial(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reference_trial, gaming_trial);
+/// The Kayenta-judged canary (`triggers/kayenta-good.toml`, aggregate mode):
+/// every minute for 24 minutes the judge builds 60-step series of both
+/// versions and runs two Mann-Whitney tests with their 3,600 pairwise
+/// differences; and one such test on its own.
+fn kayenta_judge(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/triggers/kayenta-good.toml");
+    let mut s = scenario::load(&path).expect("shipped scenario is valid");
+    s.fidelity = Fidelity::Aggregate;
+    let mut group = c.benchmark_group("kayenta");
+    group.sample_size(20);
+    group.bench_function("kayenta_good_trial_aggregate", |b| {
+        b.iter(|| run(black_box(&s), black_box(1), OPTS))
+    });
+    let x: Vec<f64> = (0..60).map(|i| 100.0 + f64::from((i * 37) % 23)).collect();
+    let y: Vec<f64> = (0..60).map(|i| 101.0 + f64::from((i * 29) % 19)).collect();
+    group.bench_function("mann_whitney_60x60", |b| {
+        b.iter(|| deploysim::analysis::kayenta::mann_whitney(black_box(&x), black_box(&y), 0.98))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, reference_trial, gaming_trial, kayenta_judge);
 criterion_main!(benches);
