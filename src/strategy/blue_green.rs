@@ -121,7 +121,9 @@ impl BlueGreenController {
             games,
             verdict: verdict.clone(),
         }));
-        self.held_by_check = matches!(verdict, Verdict::Inconclusive(_));
+        // With no validation traffic an empty window is expected, and holding
+        // would wait forever.
+        self.held_by_check = matches!(verdict, Verdict::Inconclusive(_)) && self.spec.validation_traffic_pct > 0.0;
         if let Verdict::Fail(failures) = verdict {
             out.push(Command::Report(Report::RollbackTriggered {
                 cause: RollbackCause::Validation(failures),

@@ -68,8 +68,8 @@ pub struct CanaryController {
     analysis_paused: bool,
     /// The success criteria's judges.
     judges: JudgePanel,
-    /// The last check was inconclusive: the rollout holds at its step until
-    /// a check can judge.
+    /// The last check was inconclusive (with traffic sent to the canary):
+    /// the rollout holds at its step until a check can judge.
     held_by_check: bool,
 }
 
@@ -383,7 +383,9 @@ impl CanaryController {
             self.abort(Outcome::RolledBack, out);
             return false;
         }
-        self.held_by_check = matches!(verdict, Verdict::Inconclusive(_));
+        // At weight 0 nothing is meant to reach the canary: an empty window
+        // is expected there, and holding would wait forever.
+        self.held_by_check = matches!(verdict, Verdict::Inconclusive(_)) && self.weight > 0.0;
         if let (Wait::Checks(n), false) = (&mut self.wait, self.held_by_check) {
             *n = n.saturating_sub(1);
         }

@@ -374,3 +374,26 @@ fn an_inconclusive_check_does_not_count_towards_a_checks_analysis() {
         "two passing checks end the analysis"
     );
 }
+
+#[test]
+fn at_weight_zero_an_empty_window_does_not_hold_the_rollout() {
+    // A canary deployed dark (weight 0) sees no requests by design.
+    let mut s = spec();
+    s.steps = vec![
+        CanaryStep::SetCanaryScale(CanaryScale::Replicas(2)),
+        CanaryStep::SetWeight(0.0),
+        CanaryStep::Pause(Some(SimDuration::from_secs(60))),
+        CanaryStep::SetWeight(50.0),
+    ];
+    let empty = Script {
+        windows: [window(2000, 2), window(0, 0)],
+    };
+    let mut c = CanaryController::new(s, 20);
+    c.start(&obs(0, fleet(20, 0, 0), &empty));
+    c.observe(&obs(0, fleet(20, 2, 0), &empty));
+    for t in (10..60).step_by(10) {
+        c.observe(&obs(t, fleet(20, 2, 0), &empty));
+    }
+    let cmds = c.observe(&obs(60, fleet(20, 2, 0), &empty));
+    assert_eq!(weights(&cmds), vec![50.0], "the pause ends and the canary gets 50%");
+}
