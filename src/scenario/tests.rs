@@ -349,6 +349,8 @@ fn kayenta_judges_are_checked_field_by_field() {
     let e = one_error(&kayenta("window = \"5m\"\nmetrics = [{ metric = \"error_rate\" }]"));
     assert_eq!(e.field.path, "rollback.triggers[0].window");
     assert!(e.field.problem.contains("fewer than min_data_points (50)"), "{e}");
+    let e = one_error(&kayenta("window = \"3h\"\nmetrics = [{ metric = \"error_rate\" }]"));
+    assert!(e.field.allowed.contains("at most 1000 steps"), "{e}");
     let e = one_error(&kayenta("metrics = [{ metric = \"latency_p95\" }]"));
     assert_eq!(e.field.path, "rollback.triggers[0].metrics[0].metric");
     assert!(e.field.allowed.contains("latency_p99"), "{e}");

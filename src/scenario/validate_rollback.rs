@@ -534,6 +534,9 @@ pub(super) fn trigger_at(c: &mut Checker, path: &str, t: &RawTrigger, scrape: Si
     })
 }
 
+/// Most data points of a Kayenta judge's series.
+const MAX_KAYENTA_POINTS: u64 = 1_000;
+
 /// The Kayenta judge's fields: series `window` long at one point per `step`,
 /// the test's settings, the score thresholds and the metrics.
 fn kayenta(c: &mut Checker, path: &str, t: &RawTrigger, scrape: SimDuration) -> KayentaSpec {
@@ -547,13 +550,22 @@ fn kayenta(c: &mut Checker, path: &str, t: &RawTrigger, scrape: SimDuration) -> 
             "a step at least as long as the scrape interval",
         );
     }
-    let min_data_points = c.count(&at("min_data_points"), t.min_data_points, 50, 3, 100_000) as usize;
+    let min_data_points = c.count(&at("min_data_points"), t.min_data_points, 50, 3, 1_000) as usize;
     let window = c.positive_duration(
         &at("window"),
         t.window.as_ref(),
         SimDuration(step.0.saturating_mul(min_data_points as u64)),
     );
     let points = window.0 / step.0.max(1);
+    // Each test sorts through points^2 differences: 1,000 points is a
+    // million, a few milliseconds.
+    if points > MAX_KAYENTA_POINTS && !c.failed(&at("window")) && !c.failed(&at("step")) {
+        c.fail(
+            &at("window"),
+            format!("{window} holds {points} steps of {step}"),
+            format!("at most {MAX_KAYENTA_POINTS} steps: a shorter window or a longer step"),
+        );
+    }
     if points < min_data_points as u64 && !c.failed(&at("window")) && !c.failed(&at("step")) {
         c.fail(
             &at("window"),
