@@ -114,10 +114,19 @@ pub fn mann_whitney(x: &[f64], y: &[f64], confidence: f64) -> MannWhitney {
     let mut diffs: Vec<f64> = x.iter().flat_map(|&a| y.iter().map(move |&b| a - b)).collect();
     let pairs = diffs.len();
     let z_crit = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
-    let c = ((mean - z_crit * sd).round().max(1.0) as usize).min(pairs.div_ceil(2));
     let estimate = median_in_place(&mut diffs);
-    let lower = *diffs.select_nth_unstable_by(c - 1, f64::total_cmp).1;
-    let upper = *diffs.select_nth_unstable_by(pairs - c, f64::total_cmp).1;
+    // C below 1: samples this small cannot reach the confidence asked for,
+    // so the interval is the whole line (no shift is excluded).
+    let c = (mean - z_crit * sd).round();
+    let (lower, upper) = if c < 1.0 || sd == 0.0 {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    } else {
+        let c = (c as usize).min(pairs.div_ceil(2));
+        (
+            *diffs.select_nth_unstable_by(c - 1, f64::total_cmp).1,
+            *diffs.select_nth_unstable_by(pairs - c, f64::total_cmp).1,
+        )
+    };
     MannWhitney {
         u,
         z,
@@ -185,12 +194,17 @@ pub struct Comparison {
 }
 
 /// Classifies `new` against `stable` (each a series of per-step values).
+/// Enough data is judged on the points collected, before outliers go: a
+/// spike removed as an outlier must not take the metric's data away.
 pub fn classify(mut new: Vec<f64>, mut stable: Vec<f64>, c: &Comparison) -> Class {
+    if new.len() < c.min_data_points.max(1) || stable.len() < c.min_data_points.max(1) {
+        return Class::NoData;
+    }
     if let Some(f) = c.outlier_factor {
         remove_outliers(&mut new, f);
         remove_outliers(&mut stable, f);
     }
-    if new.len() < c.min_data_points.max(1) || stable.len() < c.min_data_points.max(1) {
+    if new.is_empty() || stable.is_empty() {
         return Class::NoData;
     }
     let first = new[0];
@@ -221,13 +235,17 @@ pub fn classify(mut new: Vec<f64>, mut stable: Vec<f64>, c: &Comparison) -> Clas
 
 /// Kayenta's score over classified metrics, each `(class, critical)`:
 /// 100 x pass / (pass + high + low), 0 when a critical metric is High or
-/// Low, `None` when no metric has data.
+/// Low, `None` when no metric has data or a critical one has none (a
+/// critical metric that cannot be judged must not pass by its absence).
 pub fn score(classes: &[(Class, bool)]) -> Option<f64> {
     if classes
         .iter()
         .any(|&(c, critical)| critical && matches!(c, Class::High | Class::Low))
     {
         return Some(0.0);
+    }
+    if classes.iter().any(|&(c, critical)| critical && c == Class::NoData) {
+        return None;
     }
     let judged = classes.iter().filter(|(c, _)| *c != Class::NoData).count();
     let pass = classes.iter().filter(|(c, _)| *c == Class::Pass).count();
@@ -321,7 +339,8 @@ mod tests {
             let b = mann_whitney(&y, &x, confidence);
             proptest::prop_assert!((a.u + b.u - (x.len() * y.len()) as f64).abs() < 1e-9);
             proptest::prop_assert!((a.estimate + b.estimate).abs() < 1e-9);
-            proptest::prop_assert!((a.lower + b.upper).abs() < 1e-9 && (a.upper + b.lower).abs() < 1e-9);
+            let mirrors = |p: f64, q: f64| p == -q || (p + q).abs() < 1e-9;
+            proptest::prop_assert!(mirrors(a.lower, b.upper) && mirrors(a.upper, b.lower));
             proptest::prop_assert!((a.z + b.z).abs() < 1e-9);
             proptest::prop_assert!(a.lower <= a.estimate && a.estimate <= a.upper);
             proptest::prop_assert!((0.0..=1.0).contains(&a.p_two_sided));
@@ -341,6 +360,7 @@ mod tests {
         assert_eq!(score(&[(Class::Pass, false), (Class::High, true)]), Some(0.0));
         assert_eq!(score(&[(Class::Pass, false), (Class::NoData, false)]), Some(100.0));
         assert_eq!(score(&[(Class::NoData, false)]), None);
+        assert_eq!(score(&[(Class::Pass, false), (Class::NoData, true)]), None);
     }
 
     #[test]
@@ -364,6 +384,33 @@ mod tests {
         c.allowed_increase = 1.6;
         assert_eq!(classify(slower.clone(), stable.clone(), &c), Class::Pass);
         c.min_data_points = 61;
-        assert_eq!(classify(slower, stable, &c), Class::NoData);
+        assert_eq!(classify(slower.clone(), stable.clone(), &c), Class::NoData);
+        // Data is counted before outliers go: one spike dropped from 60
+        // points leaves the metric judged.
+        c.min_data_points = 60;
+        c.allowed_increase = 1.0;
+        c.outlier_factor = Some(3.0);
+        let mut spiked = slower.clone();
+        spiked[7] = 10_000.0;
+        assert_eq!(classify(spiked, stable, &c), Class::High);
+    }
+
+    #[test]
+    fn samples_too_small_for_the_confidence_get_an_unbounded_interval() {
+        // 3 against 3 distinct values: the most extreme split has
+        // probability 2 / C(6, 3) = 0.1, so no interval of 98% exists from
+        // the pairwise differences; the test must not exclude a shift.
+        let t = mann_whitney(&[10.0, 11.0, 12.0], &[1.0, 2.0, 3.0], 0.98);
+        assert_eq!((t.lower, t.upper), (f64::NEG_INFINITY, f64::INFINITY));
+        let c = Comparison {
+            direction: Direction::Either,
+            confidence: 0.98,
+            tolerance: 0.0,
+            outlier_factor: None,
+            allowed_increase: 1.0,
+            allowed_decrease: 1.0,
+            min_data_points: 3,
+        };
+        assert_eq!(classify(vec![10.0, 11.0, 12.0], vec![1.0, 2.0, 3.0], &c), Class::Pass);
     }
 }

@@ -145,8 +145,8 @@ pub fn evaluate_trigger(t: &TriggerSpec, m: &dyn MetricsView, now: SimTime, cpu_
 /// new version (the last `window`, one point per `step`) is classified
 /// against stable's over the same steps, and the classes scored. Steps in
 /// which either version served nothing give no point. Returns the score
-/// (`None` when no metric has enough data) and the number of steps in which
-/// both versions served.
+/// (`None` when no metric has enough data, or a critical one has none) and
+/// the fewest points any metric had on a side.
 pub fn kayenta_score(k: &KayentaSpec, m: &dyn MetricsView, now: SimTime) -> (Option<f64>, usize) {
     let steps = k.window.0 / k.step.0.max(1);
     let pairs: Vec<[crate::model::WindowStats; 2]> = (0..steps)
@@ -163,13 +163,16 @@ pub fn kayenta_score(k: &KayentaSpec, m: &dyn MetricsView, now: SimTime) -> (Opt
         KayentaSeries::Latency(p) => histogram_quantile(p / 100.0, m.bounds_s(), &w.buckets).map(|q| q * 1000.0),
         KayentaSeries::ErrorRate => w.error_rate_pct(),
     };
+    let mut fewest = usize::MAX;
     let classes: Vec<(kayenta::Class, bool)> = k
         .metrics
         .iter()
         .map(|metric| {
-            let side = |i: usize| pairs.iter().filter_map(|p| value(&p[i], metric.series)).collect();
-            (kayenta::classify(side(0), side(1), &metric.comparison), metric.critical)
+            let side = |i: usize| -> Vec<f64> { pairs.iter().filter_map(|p| value(&p[i], metric.series)).collect() };
+            let (new, stable) = (side(0), side(1));
+            fewest = fewest.min(new.len()).min(stable.len());
+            (kayenta::classify(new, stable, &metric.comparison), metric.critical)
         })
         .collect();
-    (kayenta::score(&classes), pairs.len())
+    (kayenta::score(&classes), fewest.min(pairs.len()))
 }

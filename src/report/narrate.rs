@@ -268,6 +268,11 @@ pub fn describe(event: &SimEvent) -> Described {
                 d("check", &format!("#{number}"), detail)
             }
             Report::RollbackTriggered { cause } => d("rollback_triggered", &cause.name(), cause_text(cause)),
+            Report::NoConclusiveCheck { since } => d(
+                "no_conclusive_check",
+                "new",
+                format!("held since {}s", format_secs(since.0)),
+            ),
             Report::DeadlineExceeded { wanted, ready } => d(
                 "deadline_exceeded",
                 "new",
@@ -482,6 +487,11 @@ impl<'a> Narrator<'a> {
                     .unwrap_or_default();
                 format!("ROLLBACK triggered: {}.{since}", cause_text(cause))
             }
+            Report::NoConclusiveCheck { since } => format!(
+                "Progress deadline exceeded: no check could judge {new} since t = {}s (no data, too few requests, \
+                 or a judge that cannot decide). The rollout fails.",
+                format_secs(since.0)
+            ),
             Report::DeadlineExceeded { wanted, ready } => format!(
                 "Progress deadline exceeded: {ready} of {wanted} {new} instances ready (or no promotion came). The \
                  rollout fails."

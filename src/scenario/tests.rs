@@ -368,6 +368,12 @@ fn kayenta_judges_are_checked_field_by_field() {
     ));
     assert_eq!(e.field.path, "strategy.judges[0].metrics[0].metric");
     let e = one_error(&with_strategy(
+        "[strategy]\nkind = \"blue_green\"\nvalidation_traffic_pct = 100\n\
+         judges = [{ kind = \"kayenta\", metrics = [{ metric = \"error_rate\" }] }]\n",
+    ));
+    assert_eq!(e.field.path, "strategy.judges[0]");
+    assert!(e.field.problem.contains("blue serves nothing"), "{e}");
+    let e = one_error(&with_strategy(
         "[strategy]\nkind = \"flagger\"\njudges = [{ kind = \"manual\", at = \"1m\" }]\n",
     ));
     assert_eq!(e.field.path, "strategy.judges[0].kind");

@@ -721,6 +721,17 @@ fn blue_green(
             stages
         }
     };
+    let validation_traffic_pct = c.pct("strategy.validation_traffic_pct", s.validation_traffic_pct, 5.0);
+    let judges = judges(c, "strategy.judges", s.judges.as_ref(), metrics.scrape_interval);
+    for (i, j) in judges.iter().enumerate() {
+        if matches!(j.kind, TriggerKind::Kayenta(_)) && validation_traffic_pct >= 100.0 {
+            c.fail(
+                &format!("strategy.judges[{i}]"),
+                "a kayenta judge compares green with blue, and at validation_traffic_pct = 100 blue serves nothing",
+                "validation_traffic_pct below 100 with a kayenta judge",
+            );
+        }
+    }
     BlueGreenSpec {
         start_at,
         validation_duration: c.duration(
@@ -728,7 +739,7 @@ fn blue_green(
             s.validation_duration.as_ref(),
             SimDuration::from_secs(300),
         ),
-        validation_traffic_pct: c.pct("strategy.validation_traffic_pct", s.validation_traffic_pct, 5.0),
+        validation_traffic_pct,
         validation_max_error_rate_pct: c.pct(
             "strategy.validation_max_error_rate_pct",
             s.validation_max_error_rate_pct,
@@ -762,7 +773,7 @@ fn blue_green(
         manual_promotions: manual_promotions(c, s),
         progress_deadline,
         games: None,
-        judges: judges(c, "strategy.judges", s.judges.as_ref(), metrics.scrape_interval),
+        judges,
     }
 }
 

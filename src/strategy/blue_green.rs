@@ -3,9 +3,10 @@
 //! in stages, checking green's health at each, and remove blue after
 //! `scale_down_delay`. Without auto-promotion the switch waits for a manual
 //! promotion, or fails after `progress_deadline`. Capacity is doubled while
-//! both fleets run. Validation ends only on a check that could judge: while
-//! checks are inconclusive (no requests, too few to act on, a judge that
-//! cannot decide) it goes on.
+//! both fleets run. Validation ends only after a check that could judge:
+//! while none has, or checks are inconclusive (no requests, too few to act
+//! on, a judge that cannot decide), it goes on, and fails the rollout once
+//! that lasts `progress_deadline` past its end.
 
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
 use crate::analysis::panel::{with_judged, JudgePanel};
@@ -35,8 +36,8 @@ pub struct BlueGreenController {
     checks: u32,
     promotions: std::collections::VecDeque<SimTime>,
     judges: JudgePanel,
-    /// The last validation check was inconclusive: validation goes on until
-    /// a check can judge.
+    /// No validation check has judged green yet, or the last one was
+    /// inconclusive: validation goes on until a check can judge.
     held_by_check: bool,
 }
 
@@ -149,6 +150,7 @@ impl BlueGreenController {
                 if obs.of(Version::New).routable >= n {
                     self.phase = Phase::Validating;
                     out.push(Command::SetWeight(self.spec.validation_traffic_pct));
+                    self.held_by_check = self.spec.validation_traffic_pct > 0.0;
                     let until = obs.now + self.spec.validation_duration;
                     let next_check = obs.now + self.spec.check_interval;
                     out.push(Command::WakeAt(next_check.min(until)));
@@ -173,7 +175,14 @@ impl BlueGreenController {
                     out.push(Command::WakeAt(next_check));
                     self.stage = Stage::Validating { until, next_check };
                 }
-                if obs.now >= until && !self.held_by_check {
+                if obs.now >= until && self.held_by_check {
+                    // Validation is over but nothing could judge green: a
+                    // hold that lasts progress_deadline fails the rollout.
+                    if obs.now.saturating_since(until) >= self.spec.progress_deadline {
+                        out.push(Command::Report(Report::NoConclusiveCheck { since: until }));
+                        self.abort(Outcome::Failed, out);
+                    }
+                } else if obs.now >= until {
                     // As in the chapter: traffic back to blue, then switch.
                     out.push(Command::SetWeight(0.0));
                     out.push(Command::Report(Report::StagePassed {

@@ -161,3 +161,35 @@ fn validation_goes_on_while_its_checks_see_no_requests() {
         "the next check that judges ends validation"
     );
 }
+
+#[test]
+fn validation_shorter_than_a_check_waits_for_one() {
+    // Validation of 0 s: green is not switched to before a check judged it.
+    let m = healthy();
+    let mut s = spec(true);
+    s.validation_duration = SimDuration::ZERO;
+    let mut c = BlueGreenController::new(s, 4);
+    c.start(&obs(0, mixed(4, 0, 0, 0, 0), &m));
+    let cmds = c.observe(&obs(0, mixed(4, 0, 0, 4, 0), &m));
+    assert_eq!(weights(&cmds), vec![5.0], "validation traffic only");
+    let cmds = c.observe(&obs(10, mixed(4, 0, 0, 4, 0), &m));
+    assert_eq!(weights(&cmds), vec![0.0, 10.0], "the first check judged green");
+}
+
+#[test]
+fn a_validation_no_check_can_judge_fails_after_the_progress_deadline() {
+    let empty = Script {
+        windows: [window(1000, 1), window(0, 0)],
+    };
+    let mut c = validating(&empty, true);
+    // Validation ends at 60 s; the deadline is 600 s past it.
+    for t in (10..660).step_by(10) {
+        c.observe(&obs(t, mixed(4, 0, 0, 4, 0), &empty));
+        assert_eq!(c.phase(), Phase::Validating, "t = {t}");
+    }
+    let cmds = c.observe(&obs(660, mixed(4, 0, 0, 4, 0), &empty));
+    assert!(reports(&cmds).contains(&Report::NoConclusiveCheck {
+        since: SimTime::from_secs(60)
+    }));
+    assert_eq!(aborts(&cmds)[0].outcome, Outcome::Failed);
+}

@@ -9,10 +9,12 @@
 //! Promoting (after the last step: the new version is scaled to the full
 //! fleet, gets 100% of traffic, and stable is scaled to zero) -> Completed.
 //! A failed check, or instances not ready within `progress_deadline`, emits
-//! an abort with an immediate switch back to stable. An inconclusive check
-//! (no requests in its window, too few to act on a broken criterion, or a
-//! judge that cannot decide) holds the rollout at its step until a check can
-//! judge: no data is never a pass.
+//! an abort with an immediate switch back to stable. With checks, a step
+//! goes on only after a check has judged the canary at its weight: an
+//! inconclusive check (no requests in its window, too few to act on a broken
+//! criterion, or a judge that cannot decide) holds the rollout at its step,
+//! and a hold that lasts `progress_deadline` fails it. No data is never a
+//! pass.
 
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
 use crate::analysis::argo::{AnalysisStatus, ArgoAnalysis};
@@ -68,9 +70,12 @@ pub struct CanaryController {
     analysis_paused: bool,
     /// The success criteria's judges.
     judges: JudgePanel,
-    /// The last check was inconclusive (with traffic sent to the canary):
-    /// the rollout holds at its step until a check can judge.
+    /// No check has judged the canary at its weight yet, or the last one was
+    /// inconclusive: the rollout holds at its step until a check can judge.
     held_by_check: bool,
+    /// Since when a step that could go on has been held; the rollout fails
+    /// once that lasts `progress_deadline`.
+    held_since: Option<SimTime>,
 }
 
 impl CanaryController {
@@ -97,6 +102,7 @@ impl CanaryController {
             analysis_paused: false,
             judges,
             held_by_check: false,
+            held_since: None,
         }
     }
 
@@ -214,9 +220,7 @@ impl CanaryController {
                         return;
                     }
                     self.ready_deadline = None;
-                    self.weight = weight;
-                    out.push(Command::SetWeight(weight));
-                    self.enter_validating(obs.now, out);
+                    self.set_weight(weight, obs.now, out);
                 }
                 Wait::Until(t) => {
                     if obs.now < t {
@@ -238,9 +242,23 @@ impl CanaryController {
                 Wait::Checks(_) => {}
             }
             self.wait = Wait::None;
-            if self.held_by_check {
+            // Pauses, analyses and lower weights may start at an unjudged
+            // weight; raising it (or promoting) waits for a check that
+            // judged it.
+            let raises = match self.spec.steps.get(self.step) {
+                None => true,
+                Some(CanaryStep::SetWeight(w)) => *w > self.weight,
+                Some(_) => false,
+            };
+            if self.held_by_check && raises {
+                let since = *self.held_since.get_or_insert(obs.now);
+                if obs.now.saturating_since(since) >= self.spec.progress_deadline {
+                    out.push(Command::Report(Report::NoConclusiveCheck { since }));
+                    self.abort(Outcome::Failed, out);
+                }
                 return;
             }
+            self.held_since = None;
             let Some(step) = self.spec.steps.get(self.step).cloned() else {
                 self.begin_promotion(obs, out);
                 return;
@@ -255,9 +273,7 @@ impl CanaryController {
                     let wanted = self.replicas_for(w);
                     if wanted < self.wanted {
                         // Fewer canary instances: move the weight first.
-                        self.weight = w;
-                        out.push(Command::SetWeight(w));
-                        self.enter_validating(obs.now, out);
+                        self.set_weight(w, obs.now, out);
                         self.request_replicas(obs.now, wanted, out);
                         self.ready_deadline = None;
                         continue;
@@ -295,6 +311,15 @@ impl CanaryController {
                 }
             }
         }
+    }
+
+    /// Sends `w` percent to the canary. Traffic at a new weight has not been
+    /// judged: with checks, the next step waits for one that can judge it.
+    fn set_weight(&mut self, w: f64, now: SimTime, out: &mut Vec<Command>) {
+        self.weight = w;
+        out.push(Command::SetWeight(w));
+        self.enter_validating(now, out);
+        self.held_by_check = self.spec.criteria_checks && w > 0.0;
     }
 
     fn begin_promotion(&mut self, obs: &Observation, out: &mut Vec<Command>) {

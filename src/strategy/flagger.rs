@@ -103,6 +103,24 @@ impl FlaggerController {
             }
             shown.get_or_insert(w);
         }
+        if self.spec.metrics.is_empty() {
+            // Judges only: the check still needs data, by Flagger's rule (no
+            // data fails) or the minimum (too few is inconclusive).
+            let w = obs.metrics.window(Version::New, obs.now, self.spec.interval);
+            if self.spec.min_request_count > 0 && w.requests < self.spec.min_request_count {
+                inconclusive.push(CriterionFailure {
+                    criterion: Criterion::TooFewRequests,
+                    observed: w.requests as f64,
+                    threshold: self.spec.min_request_count as f64,
+                });
+            } else if w.requests == 0 {
+                failed.push(CriterionFailure {
+                    criterion: Criterion::NoData,
+                    observed: 0.0,
+                    threshold: 1.0,
+                });
+            }
+        }
         let verdict = if !failed.is_empty() {
             Verdict::Fail(failed)
         } else if !inconclusive.is_empty() {

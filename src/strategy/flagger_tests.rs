@@ -143,3 +143,30 @@ fn a_canary_not_ready_by_the_deadline_fails() {
         Report::DeadlineExceeded { wanted: 10, ready: 9 }
     ));
 }
+
+#[test]
+fn a_check_by_judges_alone_still_needs_data() {
+    // No metrics, one binomial judge; the canary's window is empty (lost
+    // scrapes): Flagger's rule makes that a failed check, not a pass.
+    let mut s = spec(0);
+    s.metrics.clear();
+    s.judges = vec![crate::scenario::TriggerSpec {
+        kind: crate::scenario::TriggerKind::Binomial {
+            alpha: 0.01,
+            window: SimDuration::from_secs(60),
+        },
+        scope: crate::scenario::TriggerScope::New,
+        min_request_count: 1,
+    }];
+    let empty = Script {
+        windows: [window(2000, 2), window(0, 0)],
+    };
+    let mut c = FlaggerController::new(s, 4);
+    c.start(&obs(0, mixed(4, 0, 0, 4, 0), &empty));
+    for t in [60, 120, 180] {
+        let cmds = c.observe(&obs(t, mixed(4, 0, 0, 4, 0), &empty));
+        assert!(weights(&cmds).is_empty(), "t = {t}: no data must not move the weight");
+    }
+    assert_eq!(c.failed_checks(), 3);
+    assert_eq!(c.phase(), Phase::RollingBack, "threshold 3 reached");
+}

@@ -307,6 +307,12 @@ pub enum Report {
         /// Why.
         cause: RollbackCause,
     },
+    /// No check could judge the new version for `progress_deadline`: the
+    /// rollout fails, as a stalled rollout does.
+    NoConclusiveCheck {
+        /// Since when the rollout has been held.
+        since: SimTime,
+    },
     /// New instances were not ready in time.
     DeadlineExceeded {
         /// Instances wanted.

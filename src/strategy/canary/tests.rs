@@ -397,3 +397,46 @@ fn at_weight_zero_an_empty_window_does_not_hold_the_rollout() {
     let cmds = c.observe(&obs(60, fleet(20, 2, 0), &empty));
     assert_eq!(weights(&cmds), vec![50.0], "the pause ends and the canary gets 50%");
 }
+
+#[test]
+fn a_weight_is_judged_before_it_is_raised_even_after_a_short_pause() {
+    // A 5 s pause with checks every 10 s: at its end no check has judged
+    // 10%, so 20% waits for the check at t = 10.
+    let mut s = spec();
+    s.steps = vec![
+        CanaryStep::SetWeight(10.0),
+        CanaryStep::Pause(Some(SimDuration::from_secs(5))),
+        CanaryStep::SetWeight(20.0),
+    ];
+    let m = healthy();
+    let mut c = CanaryController::new(s, 20);
+    c.start(&obs(0, fleet(20, 0, 0), &m));
+    c.observe(&obs(0, fleet(20, 2, 0), &m));
+    let cmds = c.observe(&obs(5, fleet(20, 2, 0), &m));
+    assert!(scales(&cmds).is_empty(), "10% has not been judged yet");
+    let cmds = c.observe(&obs(10, fleet(20, 2, 0), &m));
+    assert_eq!(
+        scales(&cmds),
+        vec![(Version::New, 4)],
+        "judged at t = 10: 20% is asked for"
+    );
+}
+
+#[test]
+fn a_hold_that_lasts_the_progress_deadline_fails_the_rollout() {
+    // Checks every 10 s see nothing; the first pause ends at t = 300 and the
+    // hold begins; at t = 900 it has lasted progress_deadline (600 s).
+    let empty = Script {
+        windows: [window(2000, 2), window(0, 0)],
+    };
+    let mut c = validating(&empty);
+    for t in (10..900).step_by(10) {
+        c.observe(&obs(t, fleet(20, 2, 0), &empty));
+        assert_eq!(c.phase(), Phase::Validating, "t = {t}");
+    }
+    let cmds = c.observe(&obs(900, fleet(20, 2, 0), &empty));
+    assert!(reports(&cmds).contains(&Report::NoConclusiveCheck {
+        since: SimTime::from_secs(300)
+    }));
+    assert_eq!(aborts(&cmds)[0].outcome, Outcome::Failed);
+}
