@@ -137,7 +137,7 @@ pub fn swarm(args: SwarmArgs) -> ExitCode {
         match saved {
             Ok(()) => eprintln!(
                 "  replay: deploysim run {} --check-invariants   (or: deploysim swarm --first {} --seeds 1)",
-                path.display(),
+                deploysim::report::shell_quote(&path.display().to_string()),
                 f.seed
             ),
             Err(e) => eprintln!(
@@ -274,17 +274,19 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     if let Some((v, cell)) = &report.violation {
         let trials = args.trials.map(|t| format!(" --trials {t}")).unwrap_or_default();
         eprintln!(
-            "error: {v}\n  replay the cell with: deploysim sweep {sweep_file}{trials} --cell {cell} --check-invariants --threads 1"
+            "error: {v}\n  replay the cell with: deploysim sweep {}{trials} --cell {cell} --check-invariants --threads 1",
+            deploysim::report::shell_quote(&sweep_file.to_string())
         );
         return ExitCode::from(EXIT_RUN_FAILED);
     }
     if report.interrupted {
         eprintln!(
-            "interrupted: {} of {} trials kept in {}\n  finish with: deploysim sweep {sweep_file} --out {} --resume{}{}{}",
+            "interrupted: {} of {} trials kept in {}\n  finish with: deploysim sweep {} --out {} --resume{}{}{}",
             report.kept,
             report.rows,
             dir.join(PARTIAL).display(),
-            dir.display(),
+            deploysim::report::shell_quote(&sweep_file),
+            deploysim::report::shell_quote(&dir.display().to_string()),
             args.trials.map(|t| format!(" --trials {t}")).unwrap_or_default(),
             args.shard.map(|s| format!(" --shard {s}")).unwrap_or_default(),
             args.cell.map(|c| format!(" --cell {c}")).unwrap_or_default()

@@ -119,7 +119,11 @@ fn gaming_rows(cells: &[GamingCell]) -> Vec<GamingRow> {
 
 /// The command that reruns the whole sweep.
 fn sweep_command(m: &Manifest) -> String {
-    let mut cmd = format!("deploysim sweep {} --trials {}", m.sweep_file, m.trials_per_cell);
+    let mut cmd = format!(
+        "deploysim sweep {} --trials {}",
+        crate::report::shell_quote(&m.sweep_file),
+        m.trials_per_cell
+    );
     if let Some(c) = m.cell {
         cmd.push_str(&format!(" --cell {c}"));
     }
@@ -149,8 +153,10 @@ pub fn write(dir: &Path, m: &Manifest, tally: &Tally) -> std::io::Result<Vec<Pat
         .map(|i| {
             let k = m.cell.unwrap_or(i as u64 + 1);
             format!(
-                "deploysim sweep {} --trials {} --cell {k} --out reports/{}-cell-{k}",
-                m.sweep_file, m.trials_per_cell, m.sweep
+                "deploysim sweep {} --trials {} --cell {k} --out {}",
+                crate::report::shell_quote(&m.sweep_file),
+                m.trials_per_cell,
+                crate::report::shell_quote(&format!("reports/{}-cell-{k}", m.sweep))
             )
         })
         .collect();
