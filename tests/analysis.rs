@@ -5,6 +5,7 @@
 mod common;
 
 use deploysim::engine::{SimDuration, SimTime};
+use deploysim::model::world::WorldChange;
 use deploysim::record::SimEvent;
 use deploysim::sim::{run, RunOptions};
 use deploysim::strategy::{Outcome, Report};
@@ -207,4 +208,87 @@ fn judges_fail_flagger_checks_and_blue_green_validation() {
         let m = run(&same, 1, RunOptions::default()).unwrap().summary;
         assert_eq!(m.outcome, Some(Outcome::Promoted), "{strategy}");
     }
+}
+
+/// A fleet of 10 at `rate` rps that takes 25 s to start, with `release` and
+/// a strategy (stable fails 0.1%).
+fn held(rate: u32, release: &str, strategy: &str) -> deploysim::scenario::Scenario {
+    common::parse(&format!(
+        "fidelity = \"aggregate\"\n[simulation]\nmax_duration = \"3h\"\ncooldown = \"2m\"\n\
+         [fleet]\ninstances = 10\nprovision_time = \"15s\"\nboot_time = \"10s\"\nstop_time = \"5s\"\n\
+         [traffic]\nrate_rps = {rate}\n[stable]\nversion = \"v1\"\nerror_rate_pct = 0.1\n\
+         [release]\nversion = \"v2\"\n{release}\n[strategy]\nstart_at = \"1m\"\n{strategy}\n"
+    ))
+}
+
+#[test]
+fn a_weight_is_judged_by_a_window_after_it_was_set() {
+    // The release turns bad (5% errors) the moment it reaches 50%. The
+    // checks right after 50% is set read windows of the 10% traffic before
+    // it; were they taken as judging 50%, the canary would promote. Only a
+    // window wholly after the change may let it promote, and that one fails.
+    let s = held(
+        100,
+        "quality = \"good\"",
+        "kind = \"canary\"\ncheck_interval = \"10s\"\n\
+         steps = [ { set_weight = 10 }, { pause = { duration = \"10m\" } }, { set_weight = 50 } ]\n\
+         [strategy.success_criteria]\nmax_error_rate_pct = 1\nmin_request_count = 100\nevaluation_window = \"1m\"\n\
+         [[faults]]\nkind = \"error_rate\"\nat = \"12m10s\"\nerror_rate_pct = 5\n",
+    );
+    let r = run(&s, 1, RunOptions::default()).unwrap();
+    let fifty = r
+        .events
+        .iter()
+        .find_map(|(t, e)| match e {
+            SimEvent::World(WorldChange::Weight { to, .. }) if *to == 50.0 => Some(*t),
+            _ => None,
+        })
+        .expect("50% was set");
+    assert_eq!(r.summary.outcome, Some(Outcome::RolledBack), "{:?}", r.summary.outcome);
+    assert!(r.summary.triggered_at.unwrap() >= fifty + SimDuration::from_secs(10));
+}
+
+#[test]
+fn holds_that_cannot_end_fail_after_the_progress_deadline() {
+    // 10 rps against min_request_count 1000: no check can ever act, in an
+    // analysis of checks (canary) or a Flagger analysis. Each fails as a
+    // stalled rollout, within progress_deadline (10 min) plus a check of
+    // the first inconclusive one.
+    let canary = held(
+        10,
+        "quality = \"bad\"\nerror_rate_pct = 20",
+        "kind = \"canary\"\nsteps = [ { set_weight = 10 }, { analysis = { count = 3 } }, { set_weight = 50 } ]\n\
+         [strategy.success_criteria]\nmax_error_rate_pct = 1\nmin_request_count = 1000\nevaluation_window = \"1m\"\n",
+    );
+    let flagger = held(
+        100,
+        "quality = \"good\"",
+        "kind = \"flagger\"\ninterval = \"1m\"\nmin_request_count = 100000\n\
+         [[strategy.metrics]]\nname = \"request-success-rate\"\nthreshold_range = { min = 99 }\n",
+    );
+    for s in [canary, flagger] {
+        let r = run(&s, 1, RunOptions::default()).unwrap();
+        let name = s.name.clone();
+        assert_eq!(r.summary.outcome, Some(Outcome::Failed), "{name}");
+        let stalled = r
+            .events
+            .iter()
+            .any(|(_, e)| matches!(e, SimEvent::Controller(Report::NoConclusiveCheck { .. })));
+        assert!(stalled, "{name}");
+        assert!(r.summary.deploy_duration().unwrap() < SimDuration::from_secs(60 + 60 + 600 + 120));
+    }
+}
+
+#[test]
+fn a_blue_green_validation_shorter_than_a_check_waits_for_one() {
+    // Validation of 20 s with checks every 30 s: green is switched to after
+    // the first check, not stalled.
+    let s = held(
+        100,
+        "quality = \"good\"",
+        "kind = \"blue_green\"\nvalidation_duration = \"20s\"\ncheck_interval = \"30s\"\nstage_duration = \"30s\"\n",
+    );
+    let r = run(&s, 1, RunOptions::default()).unwrap();
+    assert_eq!(r.summary.outcome, Some(Outcome::Promoted));
+    assert!(r.summary.deploy_duration().unwrap() < SimDuration::from_secs(600));
 }

@@ -193,6 +193,19 @@ pub struct Comparison {
     pub min_data_points: usize,
 }
 
+/// The fewest points a side needs (both sides alike) for the interval at
+/// `confidence` to exist without ties: the smallest n with
+/// round(n^2/2 - z sqrt(n^2 (2n + 1) / 12)) >= 1.
+pub fn fewest_points_for(confidence: f64) -> usize {
+    let z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
+    (1..=10_000)
+        .find(|&n| {
+            let nn = (n * n) as f64;
+            (nn / 2.0 - z * (nn * (2.0 * n as f64 + 1.0) / 12.0).sqrt()).round() >= 1.0
+        })
+        .unwrap_or(10_000)
+}
+
 /// Classifies `new` against `stable` (each a series of per-step values).
 /// Enough data is judged on the points collected, before outliers go: a
 /// spike removed as an outlier must not take the metric's data away.
@@ -212,6 +225,10 @@ pub fn classify(mut new: Vec<f64>, mut stable: Vec<f64>, c: &Comparison) -> Clas
         return Class::Pass;
     }
     let t = mann_whitney(&new, &stable, c.confidence);
+    if t.lower == f64::NEG_INFINITY && t.upper == f64::INFINITY {
+        // Too few points for the confidence asked: not judged, not a pass.
+        return Class::NoData;
+    }
     let bound = c.tolerance * t.estimate.abs();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let (mean_new, mean_stable) = (mean(&new), mean(&stable));
@@ -348,6 +365,22 @@ mod tests {
     }
 
     #[test]
+    fn the_fewest_points_are_the_first_that_give_an_interval() {
+        for confidence in [0.9, 0.95, 0.98, 0.999] {
+            let n = fewest_points_for(confidence);
+            let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            let y: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+            assert!(mann_whitney(&x, &y, confidence).lower.is_finite(), "{confidence}: {n}");
+            let (x, y) = (&x[..n - 1], &y[..n - 1]);
+            assert!(
+                !mann_whitney(x, y, confidence).lower.is_finite(),
+                "{confidence}: {}",
+                n - 1
+            );
+        }
+    }
+
+    #[test]
     fn outliers_beyond_the_fences_are_dropped() {
         let mut v = vec![10.0, 11.0, 12.0, 13.0, 14.0, 1000.0];
         remove_outliers(&mut v, 3.0);
@@ -396,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn samples_too_small_for_the_confidence_get_an_unbounded_interval() {
+    fn samples_too_small_for_the_confidence_get_an_unbounded_interval_and_no_class() {
         // 3 against 3 distinct values: the most extreme split has
         // probability 2 / C(6, 3) = 0.1, so no interval of 98% exists from
         // the pairwise differences; the test must not exclude a shift.
@@ -411,6 +444,6 @@ mod tests {
             allowed_decrease: 1.0,
             min_data_points: 3,
         };
-        assert_eq!(classify(vec![10.0, 11.0, 12.0], vec![1.0, 2.0, 3.0], &c), Class::Pass);
+        assert_eq!(classify(vec![10.0, 11.0, 12.0], vec![1.0, 2.0, 3.0], &c), Class::NoData);
     }
 }

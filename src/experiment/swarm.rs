@@ -102,7 +102,9 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
 /// A Kayenta judge's fields, `key = value` each.
 fn kayenta_fields<R: Rng + ?Sized>(rng: &mut R) -> Vec<String> {
     let step = rng.random_range(10..40);
-    let points = rng.random_range(3..60);
+    let confidence = rng.random_range(80..99);
+    let fewest = crate::analysis::kayenta::fewest_points_for(f64::from(confidence) / 100.0);
+    let points = rng.random_range(3..60).max(fewest as u32);
     let metric = |rng: &mut R| {
         format!(
             "{{ metric = \"{}\", direction = \"{}\", critical = {}, remove_outliers = {} }}",
@@ -118,7 +120,7 @@ fn kayenta_fields<R: Rng + ?Sized>(rng: &mut R) -> Vec<String> {
         format!("step = \"{step}s\""),
         format!("min_data_points = {points}"),
         format!("window = \"{}s\"", step * (points + rng.random_range(0..20))),
-        format!("confidence = 0.{}", rng.random_range(80..99)),
+        format!("confidence = 0.{confidence}"),
         format!("tolerance = 0.{}", rng.random_range(0..5)),
         format!("marginal_score = {}", rng.random_range(0..60)),
         format!("pass_score = {}", rng.random_range(60..101)),

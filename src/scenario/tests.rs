@@ -333,6 +333,16 @@ fn triggers_are_checked_per_kind() {
 }
 
 #[test]
+fn a_canary_window_must_be_shorter_than_the_progress_deadline() {
+    let e = one_error(&with(
+        "max_error_rate_pct = 1\n",
+        "max_error_rate_pct = 1\nevaluation_window = \"10m\"\n",
+    ));
+    assert_eq!(e.field.path, "strategy.success_criteria.evaluation_window");
+    assert!(e.field.problem.contains("progress_deadline"), "{e}");
+}
+
+#[test]
 fn kayenta_judges_are_checked_field_by_field() {
     let kayenta = |fields: &str| format!("{BASE}[[rollback.triggers]]\nkind = \"kayenta\"\n{fields}\n");
     let ok = kayenta("metrics = [{ metric = \"latency_p90\", direction = \"either\", critical = true }]");
@@ -351,6 +361,13 @@ fn kayenta_judges_are_checked_field_by_field() {
     assert!(e.field.problem.contains("fewer than min_data_points (50)"), "{e}");
     let e = one_error(&kayenta("window = \"3h\"\nmetrics = [{ metric = \"error_rate\" }]"));
     assert!(e.field.allowed.contains("at most 1000 steps"), "{e}");
+    let e = one_error(&kayenta("min_data_points = 4\nmetrics = [{ metric = \"error_rate\" }]"));
+    assert_eq!(e.field.path, "rollback.triggers[0].min_data_points");
+    assert!(e.field.allowed.contains("at least 5"), "{e}");
+    assert!(parse_text(&kayenta(
+        "min_data_points = 4\nconfidence = 0.95\nmetrics = [{ metric = \"error_rate\" }]"
+    ))
+    .is_ok());
     let e = one_error(&kayenta("metrics = [{ metric = \"latency_p95\" }]"));
     assert_eq!(e.field.path, "rollback.triggers[0].metrics[0].metric");
     assert!(e.field.allowed.contains("latency_p99"), "{e}");

@@ -577,6 +577,17 @@ fn kayenta(c: &mut Checker, path: &str, t: &RawTrigger, scrape: SimDuration) -> 
         );
     }
     let confidence = c.number(&at("confidence"), t.confidence, 0.98, 0.5, 0.999_999);
+    let fewest = crate::analysis::kayenta::fewest_points_for(confidence);
+    if min_data_points < fewest && !c.failed(&at("confidence")) {
+        c.fail(
+            &at("min_data_points"),
+            format!(
+                "{min_data_points} points a side are too few for confidence {confidence}: the test could never \
+                 tell the versions apart"
+            ),
+            format!("at least {fewest} at this confidence (or a lower confidence)"),
+        );
+    }
     let tolerance = c.number(&at("tolerance"), t.tolerance, 0.25, 0.0, 1.0);
     let pass_score = c.number(&at("pass_score"), t.pass_score, 95.0, 0.0, 100.0);
     let marginal_score = c.number(&at("marginal_score"), t.marginal_score, 75.0, 0.0, 100.0);

@@ -486,12 +486,27 @@ fn canary(
             }
         }
     }
+    let criteria = criteria(c, s, metrics, check_interval);
+    // A weight is judged by a window that began after it was set, and a
+    // hold past progress_deadline fails: a longer window could never judge
+    // in time.
+    if criteria_checks && criteria.evaluation_window >= progress_deadline {
+        c.fail(
+            "strategy.success_criteria.evaluation_window",
+            format!(
+                "{} is not shorter than strategy.progress_deadline ({progress_deadline}): a weight is judged by a \
+                 window that began after it was set, and a rollout held that long fails",
+                criteria.evaluation_window
+            ),
+            "an evaluation window shorter than progress_deadline",
+        );
+    }
     CanarySpec {
         start_at,
         steps,
         check_interval,
         progress_deadline,
-        criteria: criteria(c, s, metrics, check_interval),
+        criteria,
         manual_promotions: manual_promotions(c, s),
         analysis,
         criteria_checks,

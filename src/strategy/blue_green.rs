@@ -153,7 +153,7 @@ impl BlueGreenController {
                     self.held_by_check = self.spec.validation_traffic_pct > 0.0;
                     let until = obs.now + self.spec.validation_duration;
                     let next_check = obs.now + self.spec.check_interval;
-                    out.push(Command::WakeAt(next_check.min(until)));
+                    out.push(Command::WakeAt(next_check));
                     out.push(Command::WakeAt(until));
                     self.stage = Stage::Validating { until, next_check };
                 } else if obs.now >= deadline {

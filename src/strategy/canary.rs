@@ -9,8 +9,9 @@
 //! Promoting (after the last step: the new version is scaled to the full
 //! fleet, gets 100% of traffic, and stable is scaled to zero) -> Completed.
 //! A failed check, or instances not ready within `progress_deadline`, emits
-//! an abort with an immediate switch back to stable. With checks, a step
-//! goes on only after a check has judged the canary at its weight: an
+//! an abort with an immediate switch back to stable. With checks, the weight
+//! is raised only after a check has judged the canary at its weight (passed
+//! with a window that began after the weight was set): an
 //! inconclusive check (no requests in its window, too few to act on a broken
 //! criterion, or a judge that cannot decide) holds the rollout at its step,
 //! and a hold that lasts `progress_deadline` fails it. No data is never a
@@ -73,6 +74,11 @@ pub struct CanaryController {
     /// No check has judged the canary at its weight yet, or the last one was
     /// inconclusive: the rollout holds at its step until a check can judge.
     held_by_check: bool,
+    /// The last check was inconclusive (at a weight above 0).
+    last_inconclusive: bool,
+    /// When the weight in force was set: a passing check judges it only if
+    /// its window began at or after this.
+    weight_set_at: SimTime,
     /// Since when a step that could go on has been held; the rollout fails
     /// once that lasts `progress_deadline`.
     held_since: Option<SimTime>,
@@ -102,6 +108,8 @@ impl CanaryController {
             analysis_paused: false,
             judges,
             held_by_check: false,
+            weight_set_at: SimTime::ZERO,
+            last_inconclusive: false,
             held_since: None,
         }
     }
@@ -238,7 +246,15 @@ impl CanaryController {
                         _ => return,
                     }
                 }
-                Wait::Checks(n) if n > 0 => return,
+                Wait::Checks(n) if n > 0 => {
+                    // An analysis of checks that cannot judge is stalled too.
+                    if self.last_inconclusive {
+                        self.stall(obs, out);
+                    } else {
+                        self.held_since = None;
+                    }
+                    return;
+                }
                 Wait::Checks(_) => {}
             }
             self.wait = Wait::None;
@@ -251,11 +267,7 @@ impl CanaryController {
                 Some(_) => false,
             };
             if self.held_by_check && raises {
-                let since = *self.held_since.get_or_insert(obs.now);
-                if obs.now.saturating_since(since) >= self.spec.progress_deadline {
-                    out.push(Command::Report(Report::NoConclusiveCheck { since }));
-                    self.abort(Outcome::Failed, out);
-                }
+                self.stall(obs, out);
                 return;
             }
             self.held_since = None;
@@ -317,9 +329,20 @@ impl CanaryController {
     /// judged: with checks, the next step waits for one that can judge it.
     fn set_weight(&mut self, w: f64, now: SimTime, out: &mut Vec<Command>) {
         self.weight = w;
+        self.weight_set_at = now;
         out.push(Command::SetWeight(w));
         self.enter_validating(now, out);
         self.held_by_check = self.spec.criteria_checks && w > 0.0;
+    }
+
+    /// The rollout would go on but no check has judged the canary: it fails
+    /// once that has lasted `progress_deadline`, as a stalled rollout does.
+    fn stall(&mut self, obs: &Observation, out: &mut Vec<Command>) {
+        let since = *self.held_since.get_or_insert(obs.now);
+        if obs.now.saturating_since(since) >= self.spec.progress_deadline {
+            out.push(Command::Report(Report::NoConclusiveCheck { since }));
+            self.abort(Outcome::Failed, out);
+        }
     }
 
     fn begin_promotion(&mut self, obs: &Observation, out: &mut Vec<Command>) {
@@ -408,10 +431,21 @@ impl CanaryController {
             self.abort(Outcome::RolledBack, out);
             return false;
         }
-        // At weight 0 nothing is meant to reach the canary: an empty window
-        // is expected there, and holding would wait forever.
-        self.held_by_check = matches!(verdict, Verdict::Inconclusive(_)) && self.weight > 0.0;
-        if let (Wait::Checks(n), false) = (&mut self.wait, self.held_by_check) {
+        let inconclusive = matches!(verdict, Verdict::Inconclusive(_));
+        // A pass judges the weight in force only if its window holds nothing
+        // from before the weight was set. At weight 0 nothing is meant to
+        // reach the canary: an empty window is expected, and holding would
+        // wait forever.
+        let window_after_weight = obs.now.saturating_sub(self.spec.criteria.evaluation_window) >= self.weight_set_at;
+        if self.weight <= 0.0 {
+            self.held_by_check = false;
+        } else if inconclusive {
+            self.held_by_check = true;
+        } else if window_after_weight {
+            self.held_by_check = false;
+        }
+        self.last_inconclusive = inconclusive && self.weight > 0.0;
+        if let (Wait::Checks(n), false) = (&mut self.wait, self.last_inconclusive) {
             *n = n.saturating_sub(1);
         }
         true

@@ -6,7 +6,8 @@
 //! the failed-check count, which is cumulative, and the weight holds; when the
 //! count reaches `threshold` the canary is rolled back. A metric without data
 //! fails the check, as in Flagger; with `min_request_count` set, a window with
-//! fewer requests is inconclusive instead (nothing counted, the weight holds).
+//! fewer requests is inconclusive instead (nothing counted, the weight holds),
+//! and inconclusive checks in a row for `progress_deadline` fail the canary.
 //!
 //! So a canary that passes every check promotes `interval x weights` after
 //! its first weight is set (Flagger's documented interval x maxWeight /
@@ -35,6 +36,9 @@ pub struct FlaggerController {
     ready_deadline: SimTime,
     promoted_traffic: bool,
     judges: JudgePanel,
+    /// Since when checks have been inconclusive in a row; the canary fails
+    /// once that lasts `progress_deadline`.
+    inconclusive_since: Option<SimTime>,
 }
 
 impl FlaggerController {
@@ -42,6 +46,7 @@ impl FlaggerController {
     pub fn new(spec: FlaggerSpec, fleet_size: u32) -> Self {
         FlaggerController {
             judges: JudgePanel::new(spec.judges.clone()),
+            inconclusive_since: None,
             spec,
             fleet_size,
             phase: Phase::Preparing,
@@ -145,6 +150,9 @@ impl FlaggerController {
             games: None,
             verdict: verdict.clone(),
         }));
+        if !matches!(verdict, Verdict::Inconclusive(_)) {
+            self.inconclusive_since = None;
+        }
         match verdict {
             Verdict::Fail(failures) => {
                 self.failed_checks += 1;
@@ -155,7 +163,13 @@ impl FlaggerController {
                     self.abort(Outcome::RolledBack, out);
                 }
             }
-            Verdict::Inconclusive(_) => {}
+            Verdict::Inconclusive(_) => {
+                let since = *self.inconclusive_since.get_or_insert(obs.now);
+                if obs.now.saturating_since(since) >= self.spec.progress_deadline {
+                    out.push(Command::Report(Report::NoConclusiveCheck { since }));
+                    self.abort(Outcome::Failed, out);
+                }
+            }
             Verdict::Pass if self.step + 1 < self.spec.weights.len() => {
                 self.step += 1;
                 out.push(Command::SetWeight(self.spec.weights[self.step]));
