@@ -107,15 +107,22 @@ pub fn evaluate(criteria: &SuccessCriteria, window: &WindowStats) -> Verdict {
             });
         }
     }
-    if window.requests == 0 {
+    verdict_of(broken, window.requests, criteria.min_request_count)
+}
+
+/// The chapter's verdict on the criteria a window of `requests` breaks:
+/// inconclusive with no requests at all, a pass with nothing broken, a
+/// failure with at least `min_requests`, else inconclusive.
+pub fn verdict_of(broken: Vec<CriterionFailure>, requests: u64, min_requests: u64) -> Verdict {
+    if requests == 0 {
         Verdict::Inconclusive(vec![CriterionFailure {
             criterion: Criterion::TooFewRequests,
             observed: 0.0,
-            threshold: criteria.min_request_count.max(1) as f64,
+            threshold: min_requests.max(1) as f64,
         }])
     } else if broken.is_empty() {
         Verdict::Pass
-    } else if window.requests >= criteria.min_request_count {
+    } else if requests >= min_requests {
         Verdict::Fail(broken)
     } else {
         Verdict::Inconclusive(broken)

@@ -8,5 +8,5 @@ pub mod kayenta;
 pub mod panel;
 pub mod triggers;
 
-pub use criteria::{evaluate, game_failures, with_game_failures, Criterion, CriterionFailure, Verdict};
+pub use criteria::{evaluate, game_failures, verdict_of, with_game_failures, Criterion, CriterionFailure, Verdict};
 pub use triggers::{evaluate_trigger, Firing};

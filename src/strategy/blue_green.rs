@@ -10,7 +10,7 @@
 
 use super::{Abort, Command, Controller, Observation, Outcome, Phase, Report, RollbackCause};
 use crate::analysis::panel::{with_judged, JudgePanel};
-use crate::analysis::{game_failures, with_game_failures, Criterion, CriterionFailure, Verdict};
+use crate::analysis::{game_failures, verdict_of, with_game_failures, Criterion, CriterionFailure, Verdict};
 use crate::engine::SimTime;
 use crate::model::Version;
 use crate::scenario::{BlueGreenSpec, RecoveryKind};
@@ -92,19 +92,7 @@ impl BlueGreenController {
                 });
             }
         }
-        let mut verdict = if w.requests == 0 {
-            Verdict::Inconclusive(vec![CriterionFailure {
-                criterion: Criterion::TooFewRequests,
-                observed: 0.0,
-                threshold: self.spec.validation_min_request_count.max(1) as f64,
-            }])
-        } else if broken.is_empty() {
-            Verdict::Pass
-        } else if w.requests >= self.spec.validation_min_request_count {
-            Verdict::Fail(broken)
-        } else {
-            Verdict::Inconclusive(broken)
-        };
+        let mut verdict = verdict_of(broken, w.requests, self.spec.validation_min_request_count);
         let judged = self.judges.judge(obs.metrics, obs.now, self.spec.check_interval);
         verdict = with_judged(verdict, judged);
         let games = self.spec.games.as_ref().map(|g| {

@@ -125,6 +125,7 @@ impl FlaggerController {
                     threshold: 1.0,
                 });
             }
+            shown = Some(w);
         }
         let verdict = if !failed.is_empty() {
             Verdict::Fail(failed)
@@ -134,7 +135,7 @@ impl FlaggerController {
             Verdict::Pass
         };
         let verdict = with_judged(verdict, self.judges.judge(obs.metrics, obs.now, self.spec.interval));
-        let window = shown.unwrap_or_else(|| obs.metrics.window(Version::New, obs.now, self.spec.interval));
+        let window = shown.unwrap_or_else(|| crate::model::WindowStats::empty(0));
         (verdict, window)
     }
 
