@@ -9,6 +9,14 @@ use deploysim::sim::{run, RunOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// `eprintln!` for messages that may quote the input: every control
+/// character but line breaks and tabs is escaped on the way out.
+macro_rules! say_error {
+    ($($arg:tt)*) => {
+        eprintln!("{}", deploysim::text::terminal_safe(&format!($($arg)*)))
+    };
+}
+
 mod sweep_cli;
 mod tune_cli;
 
@@ -83,7 +91,7 @@ enum FidelityArg {
 
 fn print_scenario_errors(errors: &[ScenarioError]) {
     for e in errors {
-        eprintln!("error: {e}");
+        say_error!("error: {e}");
     }
 }
 
@@ -166,7 +174,7 @@ fn run_command(
     let seed = seed.unwrap_or(scenario.seed);
     let dir = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     if dir.exists() && !dir.is_dir() {
-        eprintln!(
+        say_error!(
             "error: --out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
             dir.display()
         );
@@ -180,8 +188,8 @@ fn run_command(
     let result = match run(&scenario, seed, opts) {
         Ok(r) => r,
         Err(violation) => {
-            eprintln!("error: {violation}");
-            eprintln!(
+            say_error!("error: {violation}");
+            say_error!(
                 "  seed {seed}; replay with: deploysim run {} --seed {seed} --fidelity {} --check-invariants",
                 path.display(),
                 scenario.fidelity.as_str()
@@ -197,14 +205,14 @@ fn run_command(
     for (name, bytes) in &files {
         let target = dir.join(name);
         if let Err(e) = write_atomic(&target, bytes) {
-            eprintln!("error: cannot write {}: {e}", target.display());
+            say_error!("error: cannot write {}: {e}", target.display());
             return ExitCode::from(EXIT_RUN_FAILED);
         }
     }
     let mut chart = timeline_chart(&scenario, &result);
     chart.name = "timeline".into();
     if let Err(e) = deploysim::report::charts::write_chart(&dir, &chart) {
-        eprintln!("error: cannot write {}: {e}", dir.join("timeline.svg").display());
+        say_error!("error: cannot write {}: {e}", dir.join("timeline.svg").display());
         return ExitCode::from(EXIT_RUN_FAILED);
     }
     if !quiet {
@@ -266,5 +274,6 @@ fn timeline_chart(
 pub(crate) fn print_to_stdout(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
+    let text = deploysim::text::terminal_safe(text);
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }

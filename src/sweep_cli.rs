@@ -133,14 +133,14 @@ pub fn swarm(args: SwarmArgs) -> ExitCode {
     for f in &failures {
         let path = dir.join(format!("swarm-{}.toml", f.seed));
         let saved = deploysim::report::write_atomic(&path, f.scenario.as_bytes());
-        eprintln!("seed {}: {}", f.seed, f.problem);
+        say_error!("seed {}: {}", f.seed, f.problem);
         match saved {
-            Ok(()) => eprintln!(
+            Ok(()) => say_error!(
                 "  replay: deploysim run {} --check-invariants   (or: deploysim swarm --first {} --seeds 1)",
                 deploysim::report::shell_quote(&path.display().to_string()),
                 f.seed
             ),
-            Err(e) => eprintln!(
+            Err(e) => say_error!(
                 "  (cannot write {}: {e}); replay: deploysim swarm --first {} --seeds 1",
                 path.display(),
                 f.seed
@@ -165,7 +165,7 @@ pub fn swarm(args: SwarmArgs) -> ExitCode {
 }
 
 fn bad_input(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    say_error!("error: {message}");
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
@@ -266,21 +266,21 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         Ok(r) => r,
         Err(SweepRunError::Resume(m)) => return bad_input(&m),
         Err(SweepRunError::Io(e)) => {
-            eprintln!("error: cannot write into {}: {e}", dir.display());
+            say_error!("error: cannot write into {}: {e}", dir.display());
             return ExitCode::from(EXIT_RUN_FAILED);
         }
     };
     let secs = started.elapsed().as_secs_f64();
     if let Some((v, cell)) = &report.violation {
         let trials = args.trials.map(|t| format!(" --trials {t}")).unwrap_or_default();
-        eprintln!(
+        say_error!(
             "error: {v}\n  replay the cell with: deploysim sweep {}{trials} --cell {cell} --check-invariants --threads 1",
             deploysim::report::shell_quote(&sweep_file.to_string())
         );
         return ExitCode::from(EXIT_RUN_FAILED);
     }
     if report.interrupted {
-        eprintln!(
+        say_error!(
             "interrupted: {} of {} trials kept in {}\n  finish with: deploysim sweep {} --out {} --resume{}{}{}",
             report.kept,
             report.rows,
@@ -301,7 +301,7 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
                 wrote.extend(files);
             }
             Err(e) => {
-                eprintln!("error: cannot write the report into {}: {e}", dir.display());
+                say_error!("error: cannot write the report into {}: {e}", dir.display());
                 return ExitCode::from(EXIT_RUN_FAILED);
             }
         }
@@ -341,12 +341,12 @@ pub fn merge(args: MergeArgs) -> ExitCode {
         Ok(r) => r,
         Err(MergeError::Shards(m)) => return bad_input(&m),
         Err(MergeError::Io(e)) => {
-            eprintln!("error: cannot merge into {}: {e}", args.out.display());
+            say_error!("error: cannot merge into {}: {e}", args.out.display());
             return ExitCode::from(EXIT_RUN_FAILED);
         }
     };
     if let Err(e) = deploysim::experiment::report::write(&args.out, &manifest, &tally) {
-        eprintln!("error: cannot write the report into {}: {e}", args.out.display());
+        say_error!("error: cannot write the report into {}: {e}", args.out.display());
         return ExitCode::from(EXIT_RUN_FAILED);
     }
     if !args.quiet {

@@ -30,7 +30,7 @@ pub struct TuneArgs {
 /// Runs `deploysim tune`.
 pub fn tune(args: TuneArgs) -> ExitCode {
     let bad = |m: String| {
-        eprintln!("error: {m}");
+        say_error!("error: {m}");
         ExitCode::from(EXIT_BAD_INPUT)
     };
     if args.trials == Some(0) {
@@ -65,7 +65,7 @@ pub fn tune(args: TuneArgs) -> ExitCode {
     }) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            say_error!("error: {e}");
             return ExitCode::from(EXIT_RUN_FAILED);
         }
     };
@@ -73,7 +73,7 @@ pub fn tune(args: TuneArgs) -> ExitCode {
         eprintln!();
     }
     if let Err(e) = write_outputs(&dir, &tune, &outcomes) {
-        eprintln!("error: cannot write {}: {e}", dir.display());
+        say_error!("error: cannot write {}: {e}", dir.display());
         return ExitCode::from(EXIT_RUN_FAILED);
     }
     if !args.quiet {

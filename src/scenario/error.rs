@@ -102,26 +102,42 @@ impl fmt::Display for ScenarioError {
     /// `FILE:LINE:COLUMN: field PATH: PROBLEM` then `allowed: ...` and the
     /// source line with a caret under the column.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        use crate::text::printable;
+        write!(f, "{}", printable(&self.file.display().to_string()))?;
         if let (Some(line), Some(col)) = (self.line, self.column) {
             write!(f, ":{line}:{col}")?;
         }
         write!(f, ": ")?;
         if !self.field.path.is_empty() {
-            write!(f, "field `{}`: ", self.field.path)?;
+            write!(f, "field `{}`: ", printable(&self.field.path))?;
         }
-        write!(f, "{}", self.field.problem)?;
+        write!(f, "{}", printable(&self.field.problem))?;
         if !self.field.allowed.is_empty() {
-            write!(f, "\n  allowed: {}", self.field.allowed)?;
+            write!(f, "\n  allowed: {}", printable(&self.field.allowed))?;
         }
         if let Some((src, caret)) = &self.source_line {
-            // Tabs stay tabs so the caret lines up in a terminal.
+            // Tabs stay tabs so the caret lines up in a terminal; any other
+            // control character is escaped, and the caret moves past its
+            // escape.
+            let shown: String = src
+                .chars()
+                .map(|ch| {
+                    if ch == '\t' {
+                        "\t".into()
+                    } else {
+                        printable(ch.encode_utf8(&mut [0; 4])).into_owned()
+                    }
+                })
+                .collect();
             let pad: String = src
                 .chars()
                 .take(*caret)
-                .map(|ch| if ch == '\t' { '\t' } else { ' ' })
+                .map(|ch| match ch {
+                    '\t' => "\t".to_string(),
+                    _ => " ".repeat(printable(ch.encode_utf8(&mut [0; 4])).chars().count()),
+                })
                 .collect();
-            write!(f, "\n  | {src}\n  | {pad}^")?;
+            write!(f, "\n  | {shown}\n  | {pad}^")?;
         }
         Ok(())
     }
@@ -143,5 +159,24 @@ mod tests {
         assert!(shown.starts_with("s.toml:2:6: field `bb`: bad"), "{shown}");
         assert!(shown.contains("allowed: good"));
         assert!(shown.contains("  | bb = 'é'\n  |      ^"), "{shown}");
+    }
+
+    #[test]
+    fn control_characters_from_the_input_are_escaped() {
+        let text = "name = \"a\u{1b}[2J\"\n";
+        let off = text.find('"').unwrap();
+        let e = ScenarioError::at(
+            "s\u{7}.toml",
+            text,
+            off,
+            FieldError::new("name", "bad name \"a\u{1b}[2J\"", "letters"),
+        );
+        let shown = e.to_string();
+        assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
+        assert!(
+            shown.starts_with("s\\u{7}.toml:1:8: field `name`: bad name \"a\\u{1b}[2J\""),
+            "{shown}"
+        );
+        assert!(shown.contains("  | name = \"a\\u{1b}[2J\"\n  |        ^"), "{shown}");
     }
 }
