@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod engine;
 pub mod experiment;
+pub mod guard;
 pub mod invariants;
 pub mod model;
 pub mod record;

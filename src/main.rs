@@ -20,6 +20,11 @@ macro_rules! say_error {
 mod sweep_cli;
 mod tune_cli;
 
+/// Counts live bytes per thread, so the swarm can fail a case that grows
+/// past its memory cap (see `deploysim::guard`).
+#[global_allocator]
+static ALLOCATOR: deploysim::guard::MeteredAlloc = deploysim::guard::MeteredAlloc;
+
 /// Exit code for bad input: a scenario file or a flag.
 pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for a failure while running: output not writable, a broken
