@@ -1,6 +1,7 @@
 //! The shipped sweep (`scenarios/sweeps/all-strategies.toml`, 288 cells) at
 //! 5 trials per cell (1,440 trials, each with its counterfactual) on 1 and
-//! 2 threads. Throughput is in trials per second; the output is the same
+//! 2 threads, with the summary, charts and report `run_sweep` writes at
+//! the end. Throughput is in trials per second; the output is the same
 //! bytes on both. Peak memory is measured outside criterion (see
 //! benches/README.md): it does not depend on the trial count.
 

@@ -1,11 +1,16 @@
 //! The `deploysim` command line.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use deploysim::report::csv_out::{events_csv, summary_csv, timeline_csv};
-use deploysim::report::narrate::{summary_text, Narrator};
-use deploysim::report::write_atomic;
+use deploysim::engine::SimTime;
+use deploysim::record::{EventSink, RunSoFar, SimEvent};
+use deploysim::report::charts::{run_timeline, Mark};
+use deploysim::report::csv_out::{summary_csv, timeline_csv, EventsCsv};
+use deploysim::report::narrate::{summary_text, TraceWriter};
+use deploysim::report::outdir::{self, Commit, OutDir, OutError};
 use deploysim::scenario::{self, Fidelity, ScenarioError};
-use deploysim::sim::{run, RunOptions};
+use deploysim::sim::{run_into, RunOptions};
+use deploysim::strategy::Report;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -178,19 +183,46 @@ fn run_command(
     };
     let seed = seed.unwrap_or(scenario.seed);
     let dir = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
-    if dir.exists() && !dir.is_dir() {
-        say_error!(
-            "error: --out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
-            dir.display()
-        );
-        return ExitCode::from(EXIT_BAD_INPUT);
+    // The folder is checked before the run, so a bad one costs no time.
+    let mut outdir = match OutDir::open(&dir) {
+        Ok(d) => d,
+        Err(e) => return out_failed(&e),
+    };
+    if let Err(e) = outdir.check_writes(outdir::RUN_FILES.iter().copied()) {
+        return out_failed(&e);
     }
     let defaults = RunOptions::default();
     let opts = RunOptions {
         check_invariants: check_invariants || defaults.check_invariants,
         ..defaults
     };
-    let result = match run(&scenario, seed, opts) {
+    let mut stage = match outdir.stage() {
+        Ok(s) => s,
+        Err(e) => return out_failed(&e),
+    };
+    let events_file = match stage.create("events.csv") {
+        Ok(f) => f,
+        Err(e) => return out_failed(&e),
+    };
+    // Events stream to events.csv (and the trace to stdout) as they happen:
+    // memory does not grow with the run.
+    let stdout = std::io::stdout();
+    let mut sinks = RunSinks {
+        events: EventsCsv::new(events_file),
+        trace: (trace && !quiet).then(|| TraceWriter::new(&scenario, std::io::BufWriter::new(stdout.lock()))),
+        marks: Vec::new(),
+    };
+    let result = run_into(&scenario, seed, opts, &mut sinks);
+    let RunSinks {
+        events,
+        trace: narration,
+        marks,
+    } = sinks;
+    if let Some(narration) = narration {
+        // A closed pipe is not an error.
+        let _ = narration.into_inner().flush();
+    }
+    let result = match result {
         Ok(r) => r,
         Err(violation) => {
             say_error!("error: {violation}");
@@ -202,34 +234,21 @@ fn run_command(
             return ExitCode::from(EXIT_RUN_FAILED);
         }
     };
-    let files = [
-        ("summary.csv", summary_csv(&result.summary)),
-        ("timeline.csv", timeline_csv(&result.timeline)),
-        ("events.csv", events_csv(&result.events)),
-    ];
-    for (name, bytes) in &files {
-        let target = dir.join(name);
-        if let Err(e) = write_atomic(&target, bytes) {
-            say_error!("error: cannot write {}: {e}", target.display());
-            return ExitCode::from(EXIT_RUN_FAILED);
-        }
+    if let Err(e) = events.finish() {
+        return out_failed(&OutError::io("write", stage.target("events.csv"), e));
     }
-    let mut chart = timeline_chart(&scenario, &result);
+    let mut chart = timeline_chart(&scenario, &result, &marks);
     chart.name = "timeline".into();
-    if let Err(e) = deploysim::report::charts::write_chart(&dir, &chart) {
-        say_error!("error: cannot write {}: {e}", dir.join("timeline.svg").display());
-        return ExitCode::from(EXIT_RUN_FAILED);
+    let staged = stage
+        .write("summary.csv", &summary_csv(&result.summary))
+        .and_then(|()| stage.write("timeline.csv", &timeline_csv(&result.timeline)))
+        .and_then(|()| stage.chart("", &chart));
+    if let Err(e) = staged.and_then(|()| stage.commit(Commit::Replace)) {
+        return out_failed(&e);
     }
     if !quiet {
         let mut text = String::new();
         if trace {
-            let narrator = Narrator::new(&scenario, &result.summary);
-            for (t, e) in &result.events {
-                if let Some(line) = narrator.line(*t, e) {
-                    text.push_str(&line);
-                    text.push('\n');
-                }
-            }
             text.push('\n');
         }
         text.push_str(&summary_text(&result.summary));
@@ -242,37 +261,58 @@ fn run_command(
     ExitCode::SUCCESS
 }
 
-/// The run's timeline chart, with a mark where a rollback trigger fired and
-/// where the rollout ended.
+/// Prints an output-folder error; exit code 2 when the input is to blame
+/// (a bad `--out`, a file deploysim did not write in the way), 1 when
+/// writing failed.
+pub(crate) fn out_failed(e: &OutError) -> ExitCode {
+    say_error!("error: {e}");
+    ExitCode::from(if e.is_bad_input() {
+        EXIT_BAD_INPUT
+    } else {
+        EXIT_RUN_FAILED
+    })
+}
+
+/// Where `run` sends its events: `events.csv`, the trace, the chart's marks.
+struct RunSinks<'a, W: std::io::Write> {
+    events: EventsCsv<std::fs::File>,
+    trace: Option<TraceWriter<'a, W>>,
+    marks: Vec<Mark>,
+}
+
+impl<W: std::io::Write> EventSink for RunSinks<'_, W> {
+    fn event(&mut self, t: SimTime, event: &SimEvent, so_far: &RunSoFar) {
+        self.events.event(t, event, so_far);
+        if let Some(trace) = self.trace.as_mut() {
+            trace.event(t, event, so_far);
+        }
+        // The timeline chart marks where a rollback trigger fired and where
+        // the service recovered.
+        let label = match event {
+            SimEvent::Controller(Report::RollbackTriggered { cause }) => format!("rollback: {}", cause.name()),
+            SimEvent::Controller(Report::Recovered) => "recovered".into(),
+            _ => return,
+        };
+        self.marks.push(Mark {
+            t_s: t.as_secs_f64(),
+            label,
+        });
+    }
+}
+
+/// The run's timeline chart, with its marks.
 fn timeline_chart(
     scenario: &scenario::Scenario,
     result: &deploysim::sim::RunResult,
+    marks: &[Mark],
 ) -> deploysim::report::charts::Chart {
-    use deploysim::record::SimEvent;
-    use deploysim::report::charts::{run_timeline, Mark};
-    use deploysim::strategy::Report;
-    let marks: Vec<Mark> = result
-        .events
-        .iter()
-        .filter_map(|(t, e)| match e {
-            SimEvent::Controller(Report::RollbackTriggered { cause }) => Some(Mark {
-                t_s: t.as_secs_f64(),
-                label: format!("rollback: {}", cause.name()),
-            }),
-            SimEvent::Controller(Report::Recovered) => Some(Mark {
-                t_s: t.as_secs_f64(),
-                label: "recovered".into(),
-            }),
-            _ => None,
-        })
-        .collect();
     let title = format!(
         "{} ({} release, seed {})",
         scenario.name,
         result.summary.release.as_str(),
         result.summary.seed
     );
-    run_timeline(&title, &result.timeline, &marks)
+    run_timeline(&title, &result.timeline, marks)
 }
 
 /// Prints `text`; a closed pipe (e.g. `| head`) is not an error.

@@ -177,12 +177,59 @@ impl Summary {
     }
 }
 
-/// Collects events and timeline rows during a run.
-pub struct Recorder {
-    keep_detail: bool,
+/// What is known about the run's exposure when an event is handed to a
+/// sink: the narrator's "time to detect" needs the first request to the new
+/// version, which is known as the run goes (not only in the summary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunSoFar {
+    /// The first request to the new version, if one has been counted.
+    pub first_exposure: Option<SimTime>,
+    /// Requests before this instant have all been counted (aggregate mode
+    /// counts the traffic of a stretch when it is drawn, a little later).
+    pub exposure_known_before: SimTime,
+}
+
+impl RunSoFar {
+    /// The first request to the new version at or before `t`: `None` while
+    /// that is not yet known, `Some(None)` when no request reached it by `t`.
+    pub fn first_exposure_by(&self, t: SimTime) -> Option<Option<SimTime>> {
+        match self.first_exposure {
+            Some(f) if f <= t => Some(Some(f)),
+            // The first request came later: none by `t`.
+            Some(_) => Some(None),
+            None if t < self.exposure_known_before => Some(None),
+            None => None,
+        }
+    }
+}
+
+/// Where a run's events go, in order, as they happen: an `events.csv`
+/// writer, the narrated trace, a collector for tests. The run never reads
+/// back from a sink, and memory does not grow with the events a sink drops.
+pub trait EventSink {
+    /// One event at `t`; `so_far` is what is known of the run by now.
+    fn event(&mut self, t: SimTime, event: &SimEvent, so_far: &RunSoFar);
+}
+
+/// Keeps every event in memory (small runs, tests, `RunResult::events`).
+#[derive(Clone, Debug, Default)]
+pub struct Collect {
     /// Every event, in the order it happened.
     pub events: Vec<(SimTime, SimEvent)>,
-    /// Timeline rows.
+}
+
+impl EventSink for Collect {
+    fn event(&mut self, t: SimTime, event: &SimEvent, _so_far: &RunSoFar) {
+        self.events.push((t, event.clone()));
+    }
+}
+
+/// Collects the facts of the summary and the timeline rows during a run,
+/// and hands every event to the sink (when detail is kept).
+pub struct Recorder<'s> {
+    keep_detail: bool,
+    sink: Option<&'s mut dyn EventSink>,
+    /// Timeline rows (bounded by validation: at most 1,000,000 samples).
     pub timeline: Vec<TimelineRow>,
     last_counters: [Counters; 2],
     /// When a trigger fired.
@@ -199,13 +246,14 @@ pub struct Recorder {
     pub checks: u32,
 }
 
-impl Recorder {
-    /// A recorder; with `keep_detail` false only summary facts are kept
-    /// (for sweeps of many trials).
-    pub fn new(keep_detail: bool, world: &World) -> Self {
+impl<'s> Recorder<'s> {
+    /// A recorder; events go to `sink` and timeline rows are kept when
+    /// `keep_detail` is on; otherwise only summary facts are kept (for sweeps
+    /// of many trials).
+    pub fn new(keep_detail: bool, sink: Option<&'s mut dyn EventSink>, world: &World) -> Self {
         Recorder {
             keep_detail,
-            events: Vec::new(),
+            sink: sink.filter(|_| keep_detail),
             timeline: Vec::new(),
             last_counters: [
                 world.metrics.live(Version::Stable).clone(),
@@ -221,7 +269,7 @@ impl Recorder {
     }
 
     /// Records an event.
-    pub fn event(&mut self, t: SimTime, event: SimEvent) {
+    pub fn event(&mut self, t: SimTime, event: SimEvent, so_far: &RunSoFar) {
         if let SimEvent::Controller(report) = &event {
             match report {
                 Report::RollbackTriggered { cause } if self.triggered_at.is_none() => {
@@ -241,9 +289,15 @@ impl Recorder {
                 _ => {}
             }
         }
-        if self.keep_detail {
-            self.events.push((t, event));
+        if let Some(sink) = self.sink.as_mut() {
+            sink.event(t, &event, so_far);
         }
+    }
+
+    /// Whether events are handed to a sink (else recording one needs no
+    /// [`RunSoFar`]).
+    pub fn has_sink(&self) -> bool {
+        self.sink.is_some()
     }
 
     /// Adds a timeline row for the state at `t`.
@@ -289,7 +343,7 @@ pub(crate) struct SummaryParts<'a> {
 }
 
 impl SummaryParts<'_> {
-    pub(crate) fn build(self, recorder: &Recorder, world: &World) -> Summary {
+    pub(crate) fn build(self, recorder: &Recorder<'_>, world: &World) -> Summary {
         Summary {
             scenario: self.scenario.name.clone(),
             strategy: self.strategy,

@@ -9,7 +9,7 @@ use crate::engine::{EventQueue, SimDuration, SimTime, Streams};
 use crate::invariants::{InvariantChecker, Violation};
 use crate::model::world::{lanes, WorldEvent};
 use crate::model::World;
-use crate::record::{Recorder, SimEvent, Summary, SummaryParts, TimelineRow};
+use crate::record::{Collect, EventSink, Recorder, RunSoFar, SimEvent, Summary, SummaryParts, TimelineRow};
 use crate::scenario::{Scenario, StrategySpec};
 use crate::strategy::{
     BlueGreenController, CanaryController, Command, Controller, FlaggerController, NoRollout, Observation, Phase,
@@ -24,7 +24,8 @@ pub struct RunOptions {
     /// builds (so every test run checks them), off in release builds unless
     /// asked for with `--check-invariants`.
     pub check_invariants: bool,
-    /// Keep events and timeline rows (off for sweeps that need summaries only).
+    /// Record events (to the sink, or into [`RunResult::events`]) and keep
+    /// timeline rows (off for sweeps that need summaries only).
     pub keep_detail: bool,
     /// Trial index: selects the ChaCha streams under the seed.
     pub trial: u64,
@@ -58,7 +59,8 @@ impl Default for RunOptions {
 pub struct RunResult {
     /// The one-row summary.
     pub summary: Summary,
-    /// Every event in order (empty without `keep_detail`).
+    /// Every event in order (empty without `keep_detail`, and when the
+    /// events went to a sink of the caller's: [`run_into`]).
     pub events: Vec<(SimTime, SimEvent)>,
     /// Timeline rows (empty without `keep_detail`).
     pub timeline: Vec<TimelineRow>,
@@ -99,9 +101,26 @@ pub fn controller_for(scenario: &Scenario) -> Box<dyn Controller> {
     ))
 }
 
-/// Runs `scenario` with `seed` and the strategy the scenario names.
+/// Runs `scenario` with `seed` and the strategy the scenario names, keeping
+/// every event in memory (with `keep_detail`). For long runs use
+/// [`run_into`], whose memory does not grow with the events.
 pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResult, Violation> {
-    let mut result = run_with(scenario, seed, controller_for(scenario), opts)?;
+    let mut collect = Collect::default();
+    let mut result = run_into(scenario, seed, opts, &mut collect)?;
+    result.events = collect.events;
+    Ok(result)
+}
+
+/// Runs `scenario` with `seed`, handing every event to `sink` as it happens
+/// (with `keep_detail`; without it the sink hears nothing). The result's
+/// `events` stay empty; its timeline rows are kept as with [`run`].
+pub fn run_into(
+    scenario: &Scenario,
+    seed: u64,
+    opts: RunOptions,
+    sink: &mut dyn EventSink,
+) -> Result<RunResult, Violation> {
+    let mut result = run_loop(scenario, seed, controller_for(scenario), opts, Some(sink))?;
     if opts.counterfactual && !matches!(scenario.strategy, StrategySpec::None) {
         // The same seed with no rollout, over the same span: common random
         // numbers make the difference the rollout's own harm.
@@ -111,7 +130,7 @@ pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResult
             end_at: Some(result.summary.run_end),
             ..opts
         };
-        let cf = run_with(scenario, seed, Box::new(NoRollout), baseline)?;
+        let cf = run_loop(scenario, seed, Box::new(NoRollout), baseline, None)?;
         result.summary.counterfactual_failed = Some(cf.summary.failed_requests());
     }
     Ok(result)
@@ -128,12 +147,12 @@ fn sample_interval(scenario: &Scenario) -> SimDuration {
     }
 }
 
-struct Loop<'a> {
+struct Loop<'a, 's> {
     scenario: &'a Scenario,
     queue: EventQueue<Event>,
     world: World,
     controller: Box<dyn Controller>,
-    recorder: Recorder,
+    recorder: Recorder<'s>,
     wakes: BTreeSet<SimTime>,
     started: bool,
     phase: Phase,
@@ -150,12 +169,25 @@ pub fn run_with(
     controller: Box<dyn Controller>,
     opts: RunOptions,
 ) -> Result<RunResult, Violation> {
+    let mut collect = Collect::default();
+    let mut result = run_loop(scenario, seed, controller, opts, Some(&mut collect))?;
+    result.events = collect.events;
+    Ok(result)
+}
+
+fn run_loop(
+    scenario: &Scenario,
+    seed: u64,
+    controller: Box<dyn Controller>,
+    opts: RunOptions,
+    sink: Option<&mut dyn EventSink>,
+) -> Result<RunResult, Violation> {
     let mut world = World::new(scenario, Streams::new(seed, opts.trial));
     if !opts.histograms && !opts.keep_detail && !scenario.reads_latency() {
         world.skip_histograms();
     }
     world.start();
-    let recorder = Recorder::new(opts.keep_detail, &world);
+    let recorder = Recorder::new(opts.keep_detail, sink, &world);
     let phase = controller.phase();
     let mut lp = Loop {
         scenario,
@@ -206,12 +238,8 @@ pub fn run_with(
                 if lp.controller.name() != "none" {
                     lp.world.prepare_games(now);
                 }
-                lp.recorder.event(
-                    now,
-                    SimEvent::RolloutStarted {
-                        strategy: lp.controller.name(),
-                    },
-                );
+                let strategy = lp.controller.name();
+                lp.record(now, SimEvent::RolloutStarted { strategy });
                 let obs_cmds = {
                     let fleet = lp.world.fleet_view();
                     let lens = lp.world.metrics_view();
@@ -237,7 +265,12 @@ pub fn run_with(
             Event::End => {
                 run_end = now;
                 lp.world.finish_run(now);
-                lp.recorder.event(now, SimEvent::RunEnded);
+                // Nothing happens after the end: every request is counted.
+                let so_far = RunSoFar {
+                    first_exposure: lp.world.totals.first_new_request,
+                    exposure_known_before: SimTime::MAX,
+                };
+                lp.recorder.event(now, SimEvent::RunEnded, &so_far);
                 break;
             }
         }
@@ -278,7 +311,7 @@ pub fn run_with(
     }
     Ok(RunResult {
         summary,
-        events: lp.recorder.events,
+        events: Vec::new(),
         timeline: lp.recorder.timeline,
         counters: [
             lp.world.metrics.live(crate::model::Version::Stable).clone(),
@@ -288,7 +321,23 @@ pub fn run_with(
     })
 }
 
-impl Loop<'_> {
+impl Loop<'_, '_> {
+    /// Hands `event` to the recorder with what is known of the run by now.
+    fn record(&mut self, now: SimTime, event: SimEvent) {
+        let so_far = if self.recorder.has_sink() {
+            RunSoFar {
+                first_exposure: self.world.totals.first_new_request,
+                exposure_known_before: self.world.requests_counted_before(now),
+            }
+        } else {
+            RunSoFar {
+                first_exposure: None,
+                exposure_known_before: now,
+            }
+        };
+        self.recorder.event(now, event, &so_far);
+    }
+
     fn drain_world(&mut self, _now: SimTime) {
         for (t, lane, ev) in self.world.take_scheduled() {
             self.queue.schedule(t, lane, Event::World(ev));
@@ -297,7 +346,7 @@ impl Loop<'_> {
 
     fn record_world_changes(&mut self, now: SimTime) {
         for change in self.world.take_changes() {
-            self.recorder.event(now, SimEvent::World(change));
+            self.record(now, SimEvent::World(change));
         }
     }
 
@@ -344,7 +393,7 @@ impl Loop<'_> {
                     }
                     // World changes made by earlier commands come first.
                     self.record_world_changes(now);
-                    self.recorder.event(now, SimEvent::Controller(report));
+                    self.record(now, SimEvent::Controller(report));
                 }
             }
         }
@@ -356,13 +405,8 @@ impl Loop<'_> {
     fn note_phase(&mut self, now: SimTime) {
         let phase = self.controller.phase();
         if phase != self.phase {
-            self.recorder.event(
-                now,
-                SimEvent::Phase {
-                    from: self.phase,
-                    to: phase,
-                },
-            );
+            let from = self.phase;
+            self.record(now, SimEvent::Phase { from, to: phase });
             self.phase = phase;
             if phase.is_terminal() && self.finished_at.is_none() {
                 self.finished_at = Some(now);

@@ -1,10 +1,12 @@
 //! `deploysim sweep` and `deploysim merge`: flags, progress, Ctrl-C, and
 //! the messages a person reads.
 
-use crate::{print_to_stdout, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
+use crate::{out_failed, print_to_stdout, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
 use clap::Args;
 use deploysim::experiment::runner::{run_sweep, Shard, SweepOptions, SweepRunError, PARTIAL};
 use deploysim::experiment::sweep::load;
+use deploysim::report::outdir::{check_out, swarm_file, Commit, OutDir, OutError};
+use deploysim::text::printable;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -114,6 +116,10 @@ pub fn swarm(args: SwarmArgs) -> ExitCode {
         ));
     }
     let dir = args.out.unwrap_or_else(|| Path::new("reports").join("swarm"));
+    // Checked before the seeds run; the folder is made only for failures.
+    if let Err(e) = check_out(&dir) {
+        return out_failed(&e);
+    }
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -130,19 +136,24 @@ pub fn swarm(args: SwarmArgs) -> ExitCode {
     if bar {
         eprintln!();
     }
+    // The failing seeds' scenario files are added to the folder together
+    // (those of earlier swarms stay).
+    let saved = if failures.is_empty() {
+        Ok(())
+    } else {
+        save_swarm_files(&dir, &failures)
+    };
     for f in &failures {
-        let path = dir.join(format!("swarm-{}.toml", f.seed));
-        let saved = deploysim::report::write_atomic(&path, f.scenario.as_bytes());
+        let path = dir.join(swarm_file(f.seed));
         say_error!("seed {}: {}", f.seed, f.problem);
-        match saved {
+        match &saved {
             Ok(()) => say_error!(
                 "  replay: deploysim run {} --check-invariants   (or: deploysim swarm --first {} --seeds 1)",
                 deploysim::report::shell_quote(&path.display().to_string()),
                 f.seed
             ),
             Err(e) => say_error!(
-                "  (cannot write {}: {e}); replay: deploysim swarm --first {} --seeds 1",
-                path.display(),
+                "  (not saved: {e}); replay: deploysim swarm --first {} --seeds 1",
                 f.seed
             ),
         }
@@ -162,6 +173,15 @@ pub fn swarm(args: SwarmArgs) -> ExitCode {
     } else {
         ExitCode::from(EXIT_RUN_FAILED)
     }
+}
+
+fn save_swarm_files(dir: &Path, failures: &[deploysim::experiment::swarm::SwarmFailure]) -> Result<(), OutError> {
+    let mut out = OutDir::open(dir)?;
+    let mut stage = out.stage()?;
+    for f in failures {
+        stage.write(&swarm_file(f.seed), f.scenario.as_bytes())?;
+    }
+    stage.commit(Commit::Add).map(|_| ())
 }
 
 fn bad_input(message: &str) -> ExitCode {
@@ -226,11 +246,8 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         }
     };
     let dir = args.out.unwrap_or_else(|| Path::new("reports").join(&sweep.name));
-    if dir.exists() && !dir.is_dir() {
-        return bad_input(&format!(
-            "--out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
-            dir.display()
-        ));
+    if let Err(e) = check_out(&dir) {
+        return out_failed(&e);
     }
     let threads = args
         .threads
@@ -265,8 +282,12 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     let report = match result {
         Ok(r) => r,
         Err(SweepRunError::Resume(m)) => return bad_input(&m),
+        Err(SweepRunError::Out(e)) => return out_failed(&e),
         Err(SweepRunError::Io(e)) => {
-            say_error!("error: cannot write into {}: {e}", dir.display());
+            say_error!(
+                "error: cannot write into {}: {e}",
+                printable(&dir.display().to_string())
+            );
             return ExitCode::from(EXIT_RUN_FAILED);
         }
     };
@@ -293,19 +314,6 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_INTERRUPTED);
     }
-    let mut wrote = vec![dir.join("trials.csv"), dir.join("manifest.toml")];
-    if let Some(tally) = &report.tally {
-        match deploysim::experiment::report::write(&dir, &report.manifest, tally) {
-            Ok(files) => {
-                wrote.insert(1, dir.join("summary.csv"));
-                wrote.extend(files);
-            }
-            Err(e) => {
-                say_error!("error: cannot write the report into {}: {e}", dir.display());
-                return ExitCode::from(EXIT_RUN_FAILED);
-            }
-        }
-    }
     if !args.quiet {
         let shard_note = if shard.count > 1 {
             format!(", shard {}/{}", shard.index + 1, shard.count)
@@ -320,7 +328,7 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
             report.ran as f64 / secs.max(1e-9),
             report.kept
         );
-        for f in &wrote {
+        for f in &report.written {
             text.push_str(&format!("  wrote: {}\n", f.display()));
         }
         print_to_stdout(&text);
@@ -331,24 +339,21 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
 /// Runs `deploysim merge`.
 pub fn merge(args: MergeArgs) -> ExitCode {
     use deploysim::experiment::merge::{merge, MergeError};
-    if args.out.exists() && !args.out.is_dir() {
-        return bad_input(&format!(
-            "--out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
-            args.out.display()
-        ));
+    if let Err(e) = check_out(&args.out) {
+        return out_failed(&e);
     }
-    let (tally, manifest) = match merge(&args.dirs, &args.out) {
+    let (_, manifest) = match merge(&args.dirs, &args.out) {
         Ok(r) => r,
         Err(MergeError::Shards(m)) => return bad_input(&m),
+        Err(MergeError::Out(e)) => return out_failed(&e),
         Err(MergeError::Io(e)) => {
-            say_error!("error: cannot merge into {}: {e}", args.out.display());
+            say_error!(
+                "error: cannot merge into {}: {e}",
+                printable(&args.out.display().to_string())
+            );
             return ExitCode::from(EXIT_RUN_FAILED);
         }
     };
-    if let Err(e) = deploysim::experiment::report::write(&args.out, &manifest, &tally) {
-        say_error!("error: cannot write the report into {}: {e}", args.out.display());
-        return ExitCode::from(EXIT_RUN_FAILED);
-    }
     if !args.quiet {
         print_to_stdout(&format!(
             "{}: merged {} shards, {} rows\n  wrote: {}\n",

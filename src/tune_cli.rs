@@ -1,10 +1,11 @@
 //! `deploysim tune`: flags, progress, the outputs and the recommendation a
 //! person reads.
 
-use crate::{print_to_stdout, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
+use crate::{out_failed, print_to_stdout, EXIT_BAD_INPUT, EXIT_RUN_FAILED};
 use clap::Args;
 use deploysim::experiment::tune::{best, candidates_csv, load, run_tune, Outcome, Tune};
 use deploysim::report::charts::{self, TradeoffAxis, TradeoffPoint};
+use deploysim::report::outdir::{Commit, OutDir, OutError, TUNE_FILES};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -44,12 +45,11 @@ pub fn tune(args: TuneArgs) -> ExitCode {
         Err(e) => return bad(e.to_string()),
     };
     let dir = args.out.unwrap_or_else(|| Path::new("reports").join(&tune.name));
-    if dir.exists() && !dir.is_dir() {
-        return bad(format!(
-            "--out {}: exists and is not a folder\n  allowed: a folder (created if missing)",
-            dir.display()
-        ));
-    }
+    // Checked before the candidates run, so a bad folder costs no time.
+    let mut out = match OutDir::open(&dir).and_then(|o| o.check_writes(TUNE_FILES.iter().copied()).map(|()| o)) {
+        Ok(o) => o,
+        Err(e) => return out_failed(&e),
+    };
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -72,9 +72,8 @@ pub fn tune(args: TuneArgs) -> ExitCode {
     if bar {
         eprintln!();
     }
-    if let Err(e) = write_outputs(&dir, &tune, &outcomes) {
-        say_error!("error: cannot write {}: {e}", dir.display());
-        return ExitCode::from(EXIT_RUN_FAILED);
+    if let Err(e) = write_outputs(&mut out, &tune, &outcomes) {
+        return out_failed(&e);
     }
     if !args.quiet {
         print_to_stdout(&recommendation(&tune, &outcomes, &dir, started.elapsed().as_secs_f64()));
@@ -82,8 +81,11 @@ pub fn tune(args: TuneArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn write_outputs(dir: &Path, tune: &Tune, outcomes: &[Outcome]) -> std::io::Result<()> {
-    deploysim::report::write_atomic(&dir.join("candidates.csv"), &candidates_csv(tune, outcomes))?;
+/// Writes `candidates.csv` and the two charts, replacing what deploysim
+/// wrote into the folder before, all together or not at all.
+fn write_outputs(out: &mut OutDir, tune: &Tune, outcomes: &[Outcome]) -> Result<(), OutError> {
+    let mut stage = out.stage()?;
+    stage.write("candidates.csv", &candidates_csv(tune, outcomes))?;
     let points = |x: fn(&Outcome) -> Option<f64>, y: fn(&Outcome) -> Option<f64>| -> Vec<TradeoffPoint> {
         outcomes
             .iter()
@@ -128,10 +130,9 @@ fn write_outputs(dir: &Path, tune: &Tune, outcomes: &[Outcome]) -> std::io::Resu
         ],
         &points(|o| Some(o.power_pct), |o| o.ttd_s.0),
     );
-    let chart_dir = dir.join("charts");
-    charts::write_chart(&chart_dir, &blast)?;
-    charts::write_chart(&chart_dir, &ttd)?;
-    Ok(())
+    stage.chart("charts/", &blast)?;
+    stage.chart("charts/", &ttd)?;
+    stage.commit(Commit::Replace).map(|_| ())
 }
 
 fn recommendation(tune: &Tune, outcomes: &[Outcome], dir: &Path, secs: f64) -> String {

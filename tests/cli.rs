@@ -88,6 +88,7 @@ fn run_writes_three_csv_files_and_the_timeline_chart_and_nothing_else() {
     assert_eq!(
         names,
         [
+            ".deploysim-files",
             "events.csv",
             "summary.csv",
             "timeline.csv",
@@ -142,15 +143,19 @@ fn seed_and_fidelity_flags_override_the_scenario() {
 }
 
 #[test]
-fn unwritable_output_is_an_error_not_a_panic() {
+fn out_under_a_file_is_a_flag_error_not_a_panic() {
     let dir = common::temp_dir("cli-unwritable");
     let blocker = dir.join("file");
     std::fs::write(&blocker, "x").unwrap();
     let s = common::scenario_path("reference-canary.toml");
     let out = Path::new(&blocker).join("sub");
     let o = deploysim(&["run", s.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is a file, so no folder can be made under it"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -161,7 +166,7 @@ fn out_naming_a_file_is_a_flag_error() {
     let s = common::scenario_path("reference-canary.toml");
     let o = deploysim(&["run", s.to_str().unwrap(), "--out", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("exists and is not a folder"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("taken: is a file"), "{}", stderr(&o));
 }
 
 #[test]

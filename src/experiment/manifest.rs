@@ -50,9 +50,15 @@ impl Manifest {
 
     /// Writes `dir/manifest.toml` atomically.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        crate::report::write_atomic(&dir.join(FILE), self.to_text()?.as_bytes())
+    }
+
+    /// The text of `manifest.toml`.
+    pub fn to_text(&self) -> std::io::Result<String> {
         let text = toml::to_string(self).map_err(std::io::Error::other)?;
-        let text = format!("# Written by deploysim; read by `deploysim merge` and `--resume`.\n{text}");
-        crate::report::write_atomic(&dir.join(FILE), text.as_bytes())
+        Ok(format!(
+            "# Written by deploysim; read by `deploysim merge` and `--resume`.\n{text}"
+        ))
     }
 }
 

@@ -7,6 +7,7 @@
 
 use super::manifest::Manifest;
 use super::tally::{trial_header, Tally};
+use crate::report::outdir::{Commit, OutDir, OutError, SWEEP_FILES};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,15 @@ pub enum MergeError {
     Shards(String),
     /// Reading or writing failed.
     Io(std::io::Error),
+    /// The output folder: a bad `--out` or a file deploysim did not write
+    /// in the way (bad input), or a file that could not be written.
+    Out(OutError),
+}
+
+impl From<OutError> for MergeError {
+    fn from(e: OutError) -> Self {
+        MergeError::Out(e)
+    }
 }
 
 impl std::fmt::Display for MergeError {
@@ -24,6 +34,7 @@ impl std::fmt::Display for MergeError {
         match self {
             MergeError::Shards(m) => f.write_str(m),
             MergeError::Io(e) => write!(f, "{e}"),
+            MergeError::Out(e) => write!(f, "{e}"),
         }
     }
 }
@@ -87,8 +98,10 @@ pub fn check_shards(dirs: &[PathBuf]) -> Result<Vec<(Manifest, PathBuf)>, MergeE
     Ok(shards)
 }
 
-/// Merges complete shard folders into `out`: `trials.csv`, `summary.csv`
-/// and `manifest.toml`. Returns the tally (for charts) and the manifest.
+/// Merges complete shard folders into `out`: `trials.csv`, `summary.csv`,
+/// the charts, `report.html` and `manifest.toml`, committed together (they
+/// replace what deploysim wrote there before). Returns the tally and the
+/// manifest.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeError> {
     let shards = check_shards(dirs)?;
     if let Ok(out_real) = out.canonicalize() {
@@ -104,7 +117,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeErr
             )));
         }
     }
-    std::fs::create_dir_all(out)?;
+    let mut outdir = OutDir::open(out)?;
+    outdir.check_writes(SWEEP_FILES.iter().copied())?;
+    let mut stage = outdir.stage()?;
+    let rows_path = stage.path_for("trials.csv")?;
     let mut readers = Vec::new();
     for (m, dir) in &shards {
         let path = dir.join("trials.csv");
@@ -130,7 +146,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeErr
     // A shard that does not hold what its manifest says is bad input:
     // reported as InvalidData through the writer, then as MergeError::Shards.
     let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidData, msg);
-    let written = super::runner::write_stream(&out.join("trials.csv"), |w: &mut dyn Write| {
+    let written = super::runner::write_stream(&rows_path, |w: &mut dyn Write| {
         let mut writer = csv::Writer::from_writer(w);
         writer.write_record(trial_header()).map_err(std::io::Error::other)?;
         let n = readers.len() as u64;
@@ -187,10 +203,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeErr
                 "{e}\n  allowed: the shards' files as deploysim wrote them"
             )))
         }
-        other => other?,
+        other => other.map_err(|e| OutError::io("write", stage.target("trials.csv"), e))?,
     }
     tally.finish();
-    crate::report::write_atomic(&out.join("summary.csv"), &tally.summary_csv())?;
+    stage.write("summary.csv", &tally.summary_csv())?;
     let (first, _) = &shards[0];
     let manifest = Manifest {
         shard: 1,
@@ -199,6 +215,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeErr
         complete: true,
         ..first.clone()
     };
-    manifest.write(out)?;
+    super::report::write(&mut stage, &manifest, &tally)?;
+    let text = manifest
+        .to_text()
+        .map_err(|e| OutError::io("write", stage.target(super::manifest::FILE), e))?;
+    stage.write(super::manifest::FILE, text.as_bytes())?;
+    stage.commit(Commit::Replace)?;
     Ok((tally, manifest))
 }

@@ -4,7 +4,7 @@ use super::manifest::Manifest;
 use super::tally::{GamingCell, Tally, CELL_COLUMNS};
 use crate::report::charts::{self, CellPoint, Chart, GamingRow, PowerPoint, Series};
 use crate::report::html::{self, ReportPage};
-use std::path::{Path, PathBuf};
+use crate::report::outdir::{OutError, Staging};
 
 /// Caption of the gaming comparison in `report.html`.
 const GAMING_CAPTION: &str = "What each cell's rollouts broke in the games. \
@@ -130,16 +130,12 @@ fn sweep_command(m: &Manifest) -> String {
     cmd
 }
 
-/// Writes `charts/*.svg|png` and `report.html` into `dir`; returns the
-/// files written.
-pub fn write(dir: &Path, m: &Manifest, tally: &Tally) -> std::io::Result<Vec<PathBuf>> {
-    let chart_dir = dir.join("charts");
+/// Stages `charts/*.svg|png` and `report.html` (committed with the rest of
+/// the sweep's final files).
+pub fn write(stage: &mut Staging<'_>, m: &Manifest, tally: &Tally) -> Result<(), OutError> {
     let charts = sweep_charts(tally);
-    let mut written = Vec::new();
     for c in &charts {
-        charts::write_chart(&chart_dir, c)?;
-        written.push(chart_dir.join(format!("{}.svg", c.name)));
-        written.push(chart_dir.join(format!("{}.png", c.name)));
+        stage.chart("charts/", c)?;
     }
     let question = if m.question.is_empty() {
         "How much harm gets through (blast radius) against how soon it is caught (time to detect), \
@@ -180,10 +176,7 @@ pub fn write(dir: &Path, m: &Manifest, tally: &Tally) -> std::io::Result<Vec<Pat
         reproduce,
         charts,
     };
-    let path = dir.join("report.html");
-    crate::report::write_atomic(&path, html::render(&page).as_bytes())?;
-    written.push(path);
-    Ok(written)
+    stage.write("report.html", html::render(&page).as_bytes())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use super::manifest::Manifest;
 use super::sweep::Sweep;
 use super::tally::{trial_header, Tally};
 use crate::report::csv_out::summary_record;
+use crate::report::outdir::{Commit, OutDir, OutError, SWEEP_FILES};
 use crate::sim::{run, RunOptions};
 use rayon::prelude::*;
 use std::io::Write;
@@ -102,6 +103,8 @@ pub struct SweepReport {
     pub tally: Option<Tally>,
     /// The folder's manifest as last written.
     pub manifest: Manifest,
+    /// The files the sweep's completion wrote (empty until complete).
+    pub written: Vec<std::path::PathBuf>,
 }
 
 /// Why a sweep could not run.
@@ -111,6 +114,15 @@ pub enum SweepRunError {
     Resume(String),
     /// Writing failed.
     Io(std::io::Error),
+    /// The output folder: a bad `--out` or a file deploysim did not write
+    /// in the way (bad input), or a file that could not be written.
+    Out(OutError),
+}
+
+impl From<OutError> for SweepRunError {
+    fn from(e: OutError) -> Self {
+        SweepRunError::Out(e)
+    }
 }
 
 impl From<std::io::Error> for SweepRunError {
@@ -124,6 +136,7 @@ impl std::fmt::Display for SweepRunError {
         match self {
             SweepRunError::Resume(m) => f.write_str(m),
             SweepRunError::Io(e) => write!(f, "{e}"),
+            SweepRunError::Out(e) => write!(f, "{e}"),
         }
     }
 }
@@ -270,7 +283,10 @@ pub fn run_sweep(
     stop: &AtomicBool,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<SweepReport, SweepRunError> {
-    std::fs::create_dir_all(out)?;
+    // Checked before anything runs: every file the sweep may write must be
+    // absent or one deploysim wrote.
+    let mut outdir = OutDir::open(out)?;
+    outdir.check_writes(SWEEP_FILES.iter().copied())?;
     let mut manifest = manifest_for(sweep, sweep_file, &opts);
     let range = job_range(sweep, opts.cell);
     let shard = opts.shard;
@@ -320,7 +336,7 @@ pub fn run_sweep(
                 }
             };
             let read = read_rows(&out.join("trials.csv"), sweep, &job, rows, true, &mut feed)?;
-            complete_folder(out, tally.as_mut(), &mut manifest)?;
+            let written = complete_folder(&mut outdir, tally.as_mut(), &mut manifest)?;
             return Ok(SweepReport {
                 ran: 0,
                 kept: read.count,
@@ -329,6 +345,7 @@ pub fn run_sweep(
                 violation: None,
                 tally,
                 manifest,
+                written,
             });
         }
         let mut feed = |r: &[String]| {
@@ -337,6 +354,7 @@ pub fn run_sweep(
             }
         };
         let read = read_rows(&partial, sweep, &job, rows, false, &mut feed)?;
+        outdir.claim(&[super::manifest::FILE, PARTIAL])?;
         let file = std::fs::OpenOptions::new().write(true).open(&partial)?;
         if read.header {
             file.set_len(read.end)?;
@@ -351,16 +369,9 @@ pub fn run_sweep(
         file.sync_all()?;
         read.count
     } else {
-        for stale in ["trials.csv", "summary.csv", "report.html"] {
-            match std::fs::remove_file(out.join(stale)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => {}
-            }
-        }
-        match std::fs::remove_dir_all(out.join("charts")) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            _ => {}
-        }
+        // A new sweep replaces what deploysim wrote into the folder before
+        // (and nothing else).
+        outdir.restart(&[super::manifest::FILE, PARTIAL])?;
         let file = std::fs::File::create(&partial)?;
         let mut w = csv::Writer::from_writer(&file);
         w.write_record(trial_header()).map_err(std::io::Error::other)?;
@@ -453,9 +464,11 @@ pub fn run_sweep(
         .into_inner()
         .map_err(|e| e.into_error())?;
     file.sync_all()?;
+    let mut written = Vec::new();
     if done == rows && violation.is_none() {
+        outdir.claim(&["trials.csv"])?;
         std::fs::rename(&partial, out.join("trials.csv"))?;
-        complete_folder(out, tally.as_mut(), &mut manifest)?;
+        written = complete_folder(&mut outdir, tally.as_mut(), &mut manifest)?;
     }
     Ok(SweepReport {
         ran: done - kept,
@@ -465,19 +478,34 @@ pub fn run_sweep(
         violation,
         tally: tally.filter(|_| manifest.complete),
         manifest,
+        written,
     })
 }
 
-/// Finishes a folder whose `trials.csv` is complete: the summary (for an
-/// unsharded run), then the manifest marked complete, last, so a stop in
-/// between leaves a folder `--resume` can finish.
-fn complete_folder(out: &Path, tally: Option<&mut Tally>, manifest: &mut Manifest) -> std::io::Result<()> {
+/// Finishes a folder whose `trials.csv` is complete: the summary, charts and
+/// report (for an unsharded run) and the manifest marked complete, all
+/// committed together, so a failure leaves a folder `--resume` can finish.
+/// Returns the files written.
+fn complete_folder(
+    out: &mut OutDir,
+    tally: Option<&mut Tally>,
+    manifest: &mut Manifest,
+) -> Result<Vec<std::path::PathBuf>, SweepRunError> {
+    manifest.complete = true;
+    let mut stage = out.stage()?;
     if let Some(t) = tally {
         t.finish();
-        crate::report::write_atomic(&out.join("summary.csv"), &t.summary_csv())?;
+        stage.write("summary.csv", &t.summary_csv())?;
+        super::report::write(&mut stage, manifest, t)?;
     }
-    manifest.complete = true;
-    manifest.write(out)
+    let text = manifest
+        .to_text()
+        .map_err(|e| OutError::io("write", stage.target(super::manifest::FILE), e))?;
+    stage.write(super::manifest::FILE, text.as_bytes())?;
+    let mut written = stage.commit(Commit::Add)?;
+    // trials.csv was renamed into place before.
+    written.insert(0, out.path().join("trials.csv"));
+    Ok(written)
 }
 
 /// Writes a file through `fill` into a buffered temporary file, renamed to

@@ -1586,6 +1586,17 @@ impl World {
         self.settle(now);
     }
 
+    /// Every request that arrived before this instant has been counted (so
+    /// `totals.first_new_request` is final for times before it): `now` in
+    /// request mode; in aggregate mode the last settle, since the stretch
+    /// after it is drawn later.
+    pub fn requests_counted_before(&self, now: SimTime) -> SimTime {
+        match self.fidelity {
+            Fidelity::Aggregate => self.settled_at,
+            Fidelity::Request => now,
+        }
+    }
+
     /// Aggregate mode: draws the traffic of `[settled_at, now)` as counts.
     ///
     /// Every change that touches traffic (routing, an instance entering or

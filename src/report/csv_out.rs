@@ -8,7 +8,7 @@ use super::narrate::{describe, trigger_names};
 use crate::engine::time::format_secs;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{InstanceStatus, Version};
-use crate::record::{SimEvent, Summary, TimelineRow};
+use crate::record::{EventSink, RunSoFar, SimEvent, Summary, TimelineRow};
 
 /// Columns of `summary.csv`, in order.
 pub const SUMMARY_COLUMNS: [&str; 45] = [
@@ -203,12 +203,53 @@ pub fn timeline_csv(rows: &[TimelineRow]) -> Vec<u8> {
 
 /// `events.csv`.
 pub fn events_csv(events: &[(SimTime, SimEvent)]) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(EVENT_COLUMNS).expect("in-memory write");
+    let mut w = EventsCsv::new(Vec::new());
     for (t, e) in events {
-        let d = describe(e);
-        w.write_record([secs(*t), d.kind.to_string(), d.subject, d.detail])
-            .expect("in-memory write");
+        w.row(*t, e);
     }
-    finish(w)
+    // Writing to memory cannot fail.
+    w.finish().expect("in-memory CSV writer")
+}
+
+/// `events.csv` written row by row as the run goes: an [`EventSink`], so
+/// memory does not grow with the events. The first write error is kept and
+/// returned by [`EventsCsv::finish`]; rows after it are dropped.
+pub struct EventsCsv<W: std::io::Write> {
+    w: csv::Writer<W>,
+    error: Option<csv::Error>,
+}
+
+impl<W: std::io::Write> EventsCsv<W> {
+    /// Starts the file: writes the header.
+    pub fn new(out: W) -> Self {
+        let mut w = csv::Writer::from_writer(out);
+        let error = w.write_record(EVENT_COLUMNS).err();
+        EventsCsv { w, error }
+    }
+
+    /// Writes one event's row.
+    pub fn row(&mut self, t: SimTime, e: &SimEvent) {
+        if self.error.is_none() {
+            let d = describe(e);
+            self.error = self
+                .w
+                .write_record([secs(t), d.kind.to_string(), d.subject, d.detail])
+                .err();
+        }
+    }
+
+    /// Flushes the rows and returns the output, or the first write error.
+    pub fn finish(self) -> std::io::Result<W> {
+        match self.error.map(csv::Error::into_kind) {
+            Some(csv::ErrorKind::Io(e)) => Err(e),
+            Some(other) => Err(std::io::Error::other(format!("{other:?}"))),
+            None => self.w.into_inner().map_err(|e| e.into_error()),
+        }
+    }
+}
+
+impl<W: std::io::Write> EventSink for EventsCsv<W> {
+    fn event(&mut self, t: SimTime, event: &SimEvent, _so_far: &RunSoFar) {
+        self.row(t, event);
+    }
 }

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod csv_out;
 pub mod html;
 pub mod narrate;
+pub mod outdir;
 
 pub use atomic::write_atomic;
 

@@ -7,7 +7,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::model::games::{GameCounters, GamePhase};
 use crate::model::world::{GameChange, WorldChange};
 use crate::model::Version;
-use crate::record::{SimEvent, Summary};
+use crate::record::{EventSink, RunSoFar, SimEvent, Summary};
 use crate::scenario::Scenario;
 use crate::strategy::{Report, RollbackCause};
 
@@ -319,7 +319,8 @@ pub struct Narrator<'a> {
 }
 
 impl<'a> Narrator<'a> {
-    /// A narrator for a run of `scenario` whose summary is `summary`.
+    /// A narrator for a finished run of `scenario` whose summary is
+    /// `summary` (to narrate a run as it goes, use [`TraceWriter`]).
     pub fn new(scenario: &'a Scenario, summary: &Summary) -> Self {
         Narrator {
             scenario,
@@ -442,7 +443,9 @@ impl<'a> Narrator<'a> {
         }
     }
 
-    fn report_line(&self, t: SimTime, r: &Report) -> String {
+    /// `first_exposure`: the first request to the new version at or
+    /// before `t`, if any.
+    fn report_line(&self, t: SimTime, r: &Report, first_exposure: Option<SimTime>) -> String {
         let new = self.label(Version::New);
         let stable = self.label(Version::Stable);
         match r {
@@ -476,8 +479,10 @@ impl<'a> Narrator<'a> {
                 )
             }
             Report::RollbackTriggered { cause } => {
-                let since = self
-                    .first_exposure
+                // Nothing to count from when no request reached the new
+                // version first (the summary then counts from the rollout
+                // start).
+                let since = first_exposure
                     .map(|f| {
                         format!(
                             " Time to detect: {}s after the first request reached {new}.",
@@ -535,6 +540,12 @@ impl<'a> Narrator<'a> {
 
     /// One line of the trace, or `None` for events not worth a line.
     pub fn line(&self, t: SimTime, event: &SimEvent) -> Option<String> {
+        self.line_with(t, event, self.first_exposure.filter(|&f| f <= t))
+    }
+
+    /// One line of the trace, given the first request to the new version at
+    /// or before `t` (the only fact of the run a line needs).
+    fn line_with(&self, t: SimTime, event: &SimEvent, first_exposure: Option<SimTime>) -> Option<String> {
         let text = match event {
             SimEvent::RolloutStarted { strategy } => format!(
                 "The {strategy} rollout of {} ({} release) begins. {} instances of {} serve all traffic at {} \
@@ -548,9 +559,87 @@ impl<'a> Narrator<'a> {
             SimEvent::Phase { from, to } => format!("Phase {} -> {}.", from.as_str(), to.as_str()),
             SimEvent::RunEnded => "The simulation ends.".to_string(),
             SimEvent::World(c) => self.world_line(c),
-            SimEvent::Controller(r) => self.report_line(t, r),
+            SimEvent::Controller(r) => self.report_line(t, r, first_exposure),
         };
         Some(format!("[{:>10}s] {text}", format_secs(t.0)))
+    }
+}
+
+/// The narrated trace, written line by line as the run goes.
+///
+/// A rollback's line says how long after the first request to the new
+/// version it came; in aggregate mode that request may be counted a little
+/// after the trigger (when its stretch is drawn), so the lines from such a
+/// trigger on wait until it is known: at most until the next draw, which
+/// the recovery's first change or the next scrape makes.
+pub struct TraceWriter<'a, W: std::io::Write> {
+    narrator: Narrator<'a>,
+    out: W,
+    waiting: std::collections::VecDeque<(SimTime, SimEvent)>,
+    failed: bool,
+}
+
+impl<'a, W: std::io::Write> TraceWriter<'a, W> {
+    /// A trace of a run of `scenario`, written to `out`. Every line is made
+    /// terminal-safe. A write error (a closed pipe) ends the trace quietly.
+    pub fn new(scenario: &'a Scenario, out: W) -> Self {
+        TraceWriter {
+            narrator: Narrator {
+                scenario,
+                first_exposure: None,
+            },
+            out,
+            waiting: std::collections::VecDeque::new(),
+            failed: false,
+        }
+    }
+
+    /// The output, after the run.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    /// The output so far (lines waiting for the first exposure are not in
+    /// it yet).
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
+    fn write(&mut self, t: SimTime, event: &SimEvent, first_exposure: Option<SimTime>) {
+        if self.failed {
+            return;
+        }
+        if let Some(line) = self.narrator.line_with(t, event, first_exposure) {
+            let line = crate::text::terminal_safe(&line);
+            self.failed = writeln!(self.out, "{line}").is_err();
+        }
+    }
+}
+
+/// Whether `event`'s line needs the first exposure.
+fn needs_exposure(event: &SimEvent) -> bool {
+    matches!(event, SimEvent::Controller(Report::RollbackTriggered { .. }))
+}
+
+impl<W: std::io::Write> EventSink for TraceWriter<'_, W> {
+    fn event(&mut self, t: SimTime, event: &SimEvent, so_far: &RunSoFar) {
+        if self.waiting.is_empty() {
+            match so_far.first_exposure_by(t) {
+                Some(first) => return self.write(t, event, first),
+                None if !needs_exposure(event) => return self.write(t, event, None),
+                None => {}
+            }
+        }
+        self.waiting.push_back((t, event.clone()));
+        while let Some((t, event)) = self.waiting.front() {
+            let first = match so_far.first_exposure_by(*t) {
+                Some(first) => first,
+                None if !needs_exposure(event) => None,
+                None => break,
+            };
+            let (t, event) = self.waiting.pop_front().expect("front exists");
+            self.write(t, &event, first);
+        }
     }
 }
 
