@@ -140,8 +140,8 @@ impl Sessions {
 /// Rendezvous hashing: the candidate with the highest hash of (session,
 /// instance). A session keeps its instance while that instance stays, and
 /// only the sessions of a removed instance move.
-pub fn rendezvous(session: u64, candidates: impl Iterator<Item = u32>) -> Option<u32> {
-    candidates.max_by_key(|&inst| (mix(session ^ mix(u64::from(inst) + 0x9E37_79B9_7F4A_7C15)), inst))
+pub fn rendezvous(session: u64, candidates: impl Iterator<Item = u64>) -> Option<u64> {
+    candidates.max_by_key(|&inst| (mix(session ^ mix(inst.wrapping_add(0x9E37_79B9_7F4A_7C15))), inst))
 }
 
 /// A session's fixed position in [0, 1), for choosing user segments.
@@ -195,8 +195,8 @@ mod tests {
 
     #[test]
     fn rendezvous_moves_only_the_sessions_of_a_removed_instance() {
-        let before: Vec<u32> = (0..1000).map(|s| rendezvous(s, 0..5).unwrap()).collect();
-        let after: Vec<u32> = (0..1000)
+        let before: Vec<u64> = (0..1000).map(|s| rendezvous(s, 0..5).unwrap()).collect();
+        let after: Vec<u64> = (0..1000)
             .map(|s| rendezvous(s, [0, 1, 3, 4].into_iter()).unwrap())
             .collect();
         for (b, a) in before.iter().zip(&after) {
