@@ -4,7 +4,9 @@
 //! not requests). Throughput is in simulated requests per second of wall
 //! time. Trials run as a sweep runs them: no detail kept, no counterfactual,
 //! latency histograms only when something reads them. A gaming-aware
-//! BitCraps trial and a Kayenta-judged canary are measured beside them.
+//! BitCraps trial and a Kayenta-judged canary are measured beside them, and
+//! fleet churn: large fleets whose instances crash or fail to boot all run
+//! long, against the same fleet standing still.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use deploysim::model::traffic::TrafficShape;
@@ -86,5 +88,41 @@ fn kayenta_judge(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reference_trial, gaming_trial, kayenta_judge);
+/// A fleet of `instances` in aggregate mode for `duration`, with `extra`
+/// appended to the scenario file.
+fn fleet_scenario(instances: u32, duration: &str, extra: &str) -> Scenario {
+    let text = format!(
+        "name = \"churn\"\nfidelity = \"aggregate\"\n[simulation]\nmax_duration = \"{duration}\"\n\
+         [fleet]\ninstances = {instances}\nprovision_time = \"5s\"\nboot_time = \"5s\"\nstop_time = \"5s\"\n\
+         [health_check]\nstart_healthy = true\n[traffic]\nrate_rps = 1000\n[release]\nquality = \"good\"\n{extra}"
+    );
+    scenario::parse(Path::new("churn.toml"), &text, "churn").expect("a valid scenario")
+}
+
+/// Fleet churn, in simulated seconds per second of wall time: 10,000
+/// instances each crashing once a minute on average (about 170 crashes and
+/// replacements a second), and 4,000 new instances that all fail to boot
+/// and are replaced after their backoffs, for 10 simulated minutes each.
+/// Both cost what the live fleet costs, not every instance created so far:
+/// the reference is the 10,000-instance fleet with nothing failing.
+fn fleet_churn(c: &mut Criterion) {
+    let none = "[strategy]\nkind = \"none\"\n";
+    let crashes = format!("{none}[[faults]]\nkind = \"instance_crashes\"\nmtbf = \"1m\"\n");
+    let boots =
+        "[strategy]\nkind = \"canary\"\nsteps = [ { set_canary_scale = { replicas = 4000 } }, { pause = {} } ]\n\
+                 [[faults]]\nkind = \"crash_on_boot\"\nprobability_pct = 100\n";
+    let mut group = c.benchmark_group("fleet_churn");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(600));
+    for (name, s) in [
+        ("still_10000_reference", fleet_scenario(10_000, "10m", none)),
+        ("crashing_10000_mtbf_1m", fleet_scenario(10_000, "10m", &crashes)),
+        ("failing_boots_4000", fleet_scenario(4_000, "10m", boots)),
+    ] {
+        group.bench_function(name, |b| b.iter(|| run(black_box(&s), black_box(1), OPTS)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, reference_trial, gaming_trial, kayenta_judge, fleet_churn);
 criterion_main!(benches);

@@ -100,7 +100,13 @@ impl InvariantChecker {
         if phase != Phase::Deploying {
             return Ok(());
         }
-        let (mut live, mut serving, mut failed_on_their_own) = (0u32, 0u32, 0u32);
+        // Failed instances count whether or not they have been freed.
+        let freed_failed: u32 = world
+            .freed_counts()
+            .iter()
+            .map(|f| f.count(InstanceStatus::Failed))
+            .sum();
+        let (mut live, mut serving, mut failed_on_their_own) = (0u32, 0u32, freed_failed);
         for inst in world.instances() {
             live += u32::from(matches!(
                 inst.status,
@@ -207,8 +213,10 @@ impl InvariantChecker {
                 ),
             );
         }
-        // The incremental counts and routing table match a full recount.
-        let mut recount = [crate::strategy::VersionFleet::default(); 2];
+        // The incremental counts and routing table match a recount of the
+        // instances not yet freed plus the counts of those freed (a recount
+        // of the present ones only, so checking stays as cheap as the fleet).
+        let mut recount = world.freed_counts();
         for inst in world.instances() {
             let c = &mut recount[inst.version.index()];
             c.by_status[inst.status as usize] += 1;
@@ -221,8 +229,13 @@ impl InvariantChecker {
             );
         }
         for v in Version::ALL {
-            for id in world.routable(v) {
-                let inst = &world.instances()[id.0 as usize];
+            for &id in world.routable(v) {
+                let Some(inst) = world.instance(id) else {
+                    return fail(
+                        "routing_table_current",
+                        format!("freed instance {id:?} is in the {} routing table", v.as_str()),
+                    );
+                };
                 if !inst.is_routable() || inst.version != v {
                     return fail(
                         "routing_table_current",

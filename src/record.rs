@@ -369,7 +369,7 @@ impl SummaryParts<'_> {
             blast_radius_users: world.blast_radius_users(),
             gaming: world.games().map(|floor| GamingOutcome {
                 totals: floor.totals,
-                recovery: floor.recovery(|id| world.instances()[id.0 as usize].version == Version::Stable),
+                recovery: floor.recovery(|id| world.instance(id).is_some_and(|i| i.version == Version::Stable)),
             }),
         }
     }

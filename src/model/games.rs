@@ -314,7 +314,7 @@ pub struct Game {
 pub struct GameFloor {
     /// Every game ever created, by id.
     pub games: Vec<Game>,
-    /// Live games per instance id.
+    /// Live games per instance slot.
     pub on_instance: Vec<Vec<u32>>,
     /// How many games are live (kept apart from the lists, which the
     /// invariant checker compares it with).
@@ -325,7 +325,7 @@ pub struct GameFloor {
     pub prepared: bool,
     /// When the rollout started (for players harmed).
     pub rollout_started: Option<SimTime>,
-    /// Per instance: its stop is due but waits for games to finish.
+    /// Per instance slot: its stop is due but waits for games to finish.
     pub awaiting_drain: Vec<bool>,
     /// A rule the gaming-aware path broke, for the invariant checker.
     pub violation: Option<String>,
@@ -364,6 +364,15 @@ impl GameFloor {
     /// Whether `instance` holds live games.
     pub fn holds_games(&self, instance: InstanceId) -> bool {
         self.on_instance.get(instance.0 as usize).is_some_and(|l| !l.is_empty())
+    }
+
+    /// Forgets an instance that is freed (it holds no games): its slot's
+    /// drain flag is cleared, so the instance that reuses the slot starts
+    /// with none. The lists are per slot, so they stay as long as the fleet.
+    pub fn forget_instance(&mut self, instance: InstanceId) {
+        if let Some(flag) = self.awaiting_drain.get_mut(instance.0 as usize) {
+            *flag = false;
+        }
     }
 
     /// Of the games on the new version when a rollback began: how many

@@ -74,6 +74,15 @@ impl InstanceStatus {
     pub fn is_terminal(self) -> bool {
         matches!(self, InstanceStatus::Stopped | InstanceStatus::Failed)
     }
+
+    /// Provisioning, Deploying and Running instances: the ones a fleet
+    /// counts against its desired size (neither stopping nor done).
+    pub fn counts_toward_desired(self) -> bool {
+        matches!(
+            self,
+            InstanceStatus::Provisioning | InstanceStatus::Deploying | InstanceStatus::Running
+        )
+    }
 }
 
 /// What the health checks last concluded, as in the chapter.
@@ -108,9 +117,25 @@ impl HealthStatus {
     }
 }
 
-/// Index of an instance in the world's fleet; never reused within a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct InstanceId(pub u32);
+/// An instance: `.0` is its slot in the world's per-instance tables (reused
+/// once the instance is gone and freed, so memory follows the live fleet),
+/// `.1` its creation number (never reused within a run). Ids order by
+/// creation number, so "newest" and routing-table order do not depend on
+/// slots; a stale id (its slot since reused) differs from the slot's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceId(pub u32, pub u64);
+
+impl Ord for InstanceId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.1.cmp(&other.1)
+    }
+}
+
+impl PartialOrd for InstanceId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// One instance of a version.
 #[derive(Clone, Debug)]

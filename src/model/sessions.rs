@@ -69,11 +69,18 @@ impl Sessions {
         self.spec.affinity
     }
 
-    /// The session of a request arriving at `now`. Always draws three
-    /// numbers, so the stream stays aligned whatever happens.
+    /// The session of a request arriving at `now`. Draws three numbers,
+    /// and one more each time the pick lands on a session that has ended
+    /// but is not yet purged: that one is dropped and the pick is redrawn,
+    /// so the session chosen is uniform over the live ones (reusing the
+    /// number would land on the session moved into the freed place, the
+    /// newest, and lean requests towards young sessions). Each ended
+    /// session is dropped once, so this costs O(1) per request on average.
+    /// The draws depend only on arrivals and this stream, so the stream
+    /// stays aligned across strategies.
     pub fn assign<R: Rng + ?Sized>(&mut self, now: SimTime, rng: &mut R) -> Assigned {
         let u_new: f64 = rng.random();
-        let u_pick: f64 = rng.random();
+        let mut u_pick: f64 = rng.random();
         let length = self.length.map_or(0.0, |e| e.sample(rng));
         let opens = u_new * self.spec.mean_requests < 1.0;
         if !opens {
@@ -88,6 +95,7 @@ impl Sessions {
                     };
                 }
                 self.active.swap_remove(index);
+                u_pick = rng.random();
             }
         }
         let id = self.next_id;
@@ -140,8 +148,8 @@ impl Sessions {
 /// Rendezvous hashing: the candidate with the highest hash of (session,
 /// instance). A session keeps its instance while that instance stays, and
 /// only the sessions of a removed instance move.
-pub fn rendezvous(session: u64, candidates: impl Iterator<Item = u32>) -> Option<u32> {
-    candidates.max_by_key(|&inst| (mix(session ^ mix(u64::from(inst) + 0x9E37_79B9_7F4A_7C15)), inst))
+pub fn rendezvous(session: u64, candidates: impl Iterator<Item = u64>) -> Option<u64> {
+    candidates.max_by_key(|&inst| (mix(session ^ mix(inst.wrapping_add(0x9E37_79B9_7F4A_7C15))), inst))
 }
 
 /// A session's fixed position in [0, 1), for choosing user segments.
@@ -194,9 +202,42 @@ mod tests {
     }
 
     #[test]
+    fn the_pick_is_uniform_over_live_sessions_when_ended_ones_are_not_purged() {
+        // Four live sessions among four ended ones not yet purged, the newest
+        // live one last. Reusing the pick after dropping an ended session
+        // lands on the one moved into its place, the newest (which got 38%
+        // of the picks that way, the oldest 14%). Each live one should get
+        // 1/4: over 20,000 picks, 5,000 with sd sqrt(20000 x 1/4 x 3/4) = 61;
+        // 5 sd = 306.
+        let now = SimTime::from_secs(10);
+        let live = [0u64, 2, 5, 7];
+        let mut rng = stream(3, 0, Subsystem::Sessions);
+        let mut picked = [0u32; 8];
+        for _ in 0..20_000 {
+            let mut s = Sessions::new(SessionSpec {
+                mean_requests: f64::INFINITY,
+                mean_duration: SimDuration::from_secs(60),
+                affinity: false,
+            });
+            s.active = (0..8u64)
+                .map(|id| Session {
+                    id,
+                    ends: if live.contains(&id) { now + SimDuration(1) } else { now },
+                    version: None,
+                })
+                .collect();
+            picked[s.assign(now, &mut rng).id as usize] += 1;
+        }
+        for (id, &n) in picked.iter().enumerate() {
+            let want = if live.contains(&(id as u64)) { 5000.0 } else { 0.0 };
+            assert!((f64::from(n) - want).abs() < 306.0, "{picked:?}");
+        }
+    }
+
+    #[test]
     fn rendezvous_moves_only_the_sessions_of_a_removed_instance() {
-        let before: Vec<u32> = (0..1000).map(|s| rendezvous(s, 0..5).unwrap()).collect();
-        let after: Vec<u32> = (0..1000)
+        let before: Vec<u64> = (0..1000).map(|s| rendezvous(s, 0..5).unwrap()).collect();
+        let after: Vec<u64> = (0..1000)
             .map(|s| rendezvous(s, [0, 1, 3, 4].into_iter()).unwrap())
             .collect();
         for (b, a) in before.iter().zip(&after) {

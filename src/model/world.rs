@@ -448,10 +448,29 @@ pub struct World {
     buckets: [BucketModel; 2],
     interarrival: Option<Exp<f64>>,
     streams: Streams,
+    /// Instances by slot (`InstanceId.0`); `loads` and `probe_plans` are
+    /// indexed the same way. A gone instance's slot is freed once nothing
+    /// refers to it, and reused: memory follows the live fleet, not every
+    /// instance the run has created.
     instances: Vec<Instance>,
+    /// Per slot: whether it is free (its old instance is gone).
+    vacant: Vec<bool>,
+    /// Free slots, reused last freed first.
+    free_slots: Vec<u32>,
+    /// Gone instances to free once the event that ended them is handled.
+    retiring: Vec<InstanceId>,
+    /// Creation number of the next instance.
+    next_serial: u64,
     desired: [u32; 2],
     ordinals: [u32; 2],
     routable: [Vec<InstanceId>; 2],
+    /// Per version, the instances counted against the desired size that are
+    /// not in the routing table, by id: with the routing table, all a
+    /// scale-down chooses from, so it never scans the fleet.
+    unroutable_live: [std::collections::BTreeSet<InstanceId>; 2],
+    /// Per version, counts by status of the instances freed so far (still
+    /// counted in `status_counts`).
+    freed_counts: [VersionFleet; 2],
     /// Instance counts by version and status, kept up to date on every
     /// change so observing the fleet never scans it.
     status_counts: [VersionFleet; 2],
@@ -551,9 +570,15 @@ impl World {
             },
             streams,
             instances: Vec::new(),
+            vacant: Vec::new(),
+            free_slots: Vec::new(),
+            retiring: Vec::new(),
+            next_serial: 0,
             desired: [0, 0],
             ordinals: [0, 0],
             routable: [Vec::new(), Vec::new()],
+            unroutable_live: Default::default(),
+            freed_counts: [VersionFleet::default(), VersionFleet::default()],
             status_counts: [VersionFleet::default(), VersionFleet::default()],
             routing: Routing::Weighted(0.0),
             in_flight: [0, 0],
@@ -603,13 +628,13 @@ impl World {
             let inst = &mut self.instances[id.0 as usize];
             inst.health = HealthStatus::Healthy;
             inst.running_since = Some(SimTime::ZERO);
+            self.update_routable(id);
             // Running from time zero: adds nothing to the start-time sum.
             // Stagger the stable fleet's probes over one interval, as a
             // long-running fleet's would be.
             let phase = SimDuration(self.streams.health.random_range(0..self.health.interval.0));
             self.plan_probes(id, SimTime::ZERO + phase);
         }
-        self.refresh_routable();
         match self.fidelity {
             Fidelity::Request => self.schedule_next_arrival(SimTime::ZERO),
             Fidelity::Aggregate if self.ticks_needed => {
@@ -666,12 +691,7 @@ impl World {
             return;
         }
         use super::faults::FaultKind;
-        let ids: Vec<InstanceId> = self
-            .instances
-            .iter()
-            .filter(|x| !x.status.is_terminal())
-            .map(|x| x.id)
-            .collect();
+        let ids = self.ids_in_order(|x| !x.status.is_terminal());
         // Games on a failing zone are handled once every instance in it has
         // failed, so none is restored onto an instance failing in the same
         // instant.
@@ -780,9 +800,40 @@ impl World {
         !self.changes.is_empty()
     }
 
-    /// Every instance ever created, in id order.
-    pub fn instances(&self) -> &[Instance] {
-        &self.instances
+    /// The instances not yet freed (every live one, and gone ones that
+    /// requests in flight or games still refer to), in slot order.
+    pub fn instances(&self) -> impl Iterator<Item = &Instance> + '_ {
+        self.instances
+            .iter()
+            .zip(&self.vacant)
+            .filter(|(_, &v)| !v)
+            .map(|(i, _)| i)
+    }
+
+    /// Instance `id`, unless it has been freed.
+    pub fn instance(&self, id: InstanceId) -> Option<&Instance> {
+        self.holds(id).then(|| &self.instances[id.0 as usize])
+    }
+
+    /// Whether `id` is still in its slot (a freed instance's pending events
+    /// are stale, and ignored).
+    fn holds(&self, id: InstanceId) -> bool {
+        let i = id.0 as usize;
+        !self.vacant[i] && self.instances[i].id == id
+    }
+
+    /// Per version, counts by status of the instances freed so far: with a
+    /// recount of [`World::instances`], they make up [`World::fleet_view`].
+    pub fn freed_counts(&self) -> [VersionFleet; 2] {
+        self.freed_counts
+    }
+
+    /// Ids of the instances not yet freed that `keep` accepts, in id
+    /// (creation) order, the order every pass over the fleet draws in.
+    fn ids_in_order(&self, keep: impl Fn(&Instance) -> bool) -> Vec<InstanceId> {
+        let mut ids: Vec<InstanceId> = self.instances().filter(|i| keep(i)).map(|i| i.id).collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// The new version's share of traffic, percent: the weight, or with
@@ -829,11 +880,17 @@ impl World {
         self.scheduled.push((t, lane, ev));
     }
 
+    /// Creates an instance in a free slot (or a new one).
     fn add_instance(&mut self, version: Version, status: InstanceStatus) -> InstanceId {
-        let id = InstanceId(self.instances.len() as u32);
+        let slot = match self.free_slots.pop() {
+            Some(slot) => slot,
+            None => u32::try_from(self.instances.len()).expect("fewer than 2^32 instances at once"),
+        };
+        let id = InstanceId(slot, self.next_serial);
+        self.next_serial += 1;
         self.ordinals[version.index()] += 1;
         self.status_counts[version.index()].by_status[status as usize] += 1;
-        self.instances.push(Instance {
+        let instance = Instance {
             id,
             version,
             ordinal: self.ordinals[version.index()],
@@ -842,36 +899,64 @@ impl World {
             probe_successes: 0,
             probe_failures: 0,
             running_since: None,
-        });
-        self.loads.push(Load::default());
-        self.probe_plans.push(ProbePlan::default());
+        };
+        let i = slot as usize;
+        if i == self.instances.len() {
+            self.instances.push(instance);
+            self.vacant.push(false);
+            self.loads.push(Load::default());
+            self.probe_plans.push(ProbePlan::default());
+        } else {
+            self.instances[i] = instance;
+            self.vacant[i] = false;
+            self.loads[i] = Load::default();
+            self.probe_plans[i] = ProbePlan::default();
+        }
+        self.update_routable(id);
         id
     }
 
-    fn refresh_routable(&mut self) {
-        for v in Version::ALL {
-            let list = &mut self.routable[v.index()];
-            list.clear();
-            list.extend(
-                self.instances
-                    .iter()
-                    .filter(|i| i.version == v && i.is_routable())
-                    .map(|i| i.id),
-            );
+    /// Frees the gone instances that nothing refers to any more: no request
+    /// still on them (their completions count there) and no game. A slot
+    /// still in use is retired again by its last completion.
+    fn free_retired(&mut self) {
+        while let Some(id) = self.retiring.pop() {
+            let i = id.0 as usize;
+            if !self.holds(id) || !self.instances[i].status.is_terminal() || self.loads[i].outstanding > 0 {
+                continue;
+            }
+            if self.floor.as_ref().is_some_and(|f| f.holds_games(id)) {
+                continue; // a broken rule, which the games checker reports
+            }
+            let inst = &self.instances[i];
+            self.freed_counts[inst.version.index()].by_status[inst.status as usize] += 1;
+            if let Some(floor) = self.floor.as_mut() {
+                floor.forget_instance(id);
+            }
+            self.vacant[i] = true;
+            self.loads[i] = Load::default();
+            self.free_slots.push(id.0);
         }
     }
 
-    /// Keeps the routing table (sorted by id) in step with one instance,
-    /// without rescanning the fleet: health flaps in a large fleet stay cheap.
+    /// Keeps the routing table (sorted by id) and the live instances outside
+    /// it in step with one instance, without rescanning the fleet: health
+    /// flaps and churn in a large fleet stay cheap.
     fn update_routable(&mut self, id: InstanceId) {
         let inst = &self.instances[id.0 as usize];
-        let list = &mut self.routable[inst.version.index()];
-        match (list.binary_search(&id), inst.is_routable()) {
+        let (v, routable) = (inst.version.index(), inst.is_routable());
+        let list = &mut self.routable[v];
+        match (list.binary_search(&id), routable) {
             (Err(pos), true) => list.insert(pos, id),
             (Ok(pos), false) => {
                 list.remove(pos);
             }
             _ => {}
+        }
+        if inst.status.counts_toward_desired() && !routable {
+            self.unroutable_live[v].insert(id);
+        } else {
+            self.unroutable_live[v].remove(&id);
         }
     }
 
@@ -894,6 +979,9 @@ impl World {
         let counts = &mut self.status_counts[inst.version.index()].by_status;
         counts[from as usize] -= 1;
         counts[to as usize] += 1;
+        if to.is_terminal() {
+            self.retiring.push(id);
+        }
         self.changes.push(WorldChange::Status {
             id,
             version: inst.version,
@@ -1006,15 +1094,11 @@ impl World {
     /// Provisions or stops instances of `version` until the instances that
     /// are neither stopping nor finished match the desired count.
     fn reconcile(&mut self, now: SimTime, version: Version) {
-        let live: Vec<InstanceId> = self
-            .instances
-            .iter()
-            .filter(|i| i.version == version && !i.status.is_terminal() && i.status != InstanceStatus::Stopping)
-            .map(|i| i.id)
-            .collect();
-        let want = self.desired[version.index()] as usize;
-        if live.len() < want {
-            for _ in live.len()..want {
+        let v = version.index();
+        let live = self.unroutable_live[v].len() + self.routable[v].len();
+        let want = self.desired[v] as usize;
+        if live < want {
+            for _ in live..want {
                 let id = self.add_instance(version, InstanceStatus::Provisioning);
                 self.changes.push(WorldChange::Status {
                     id,
@@ -1026,16 +1110,16 @@ impl World {
                 let delay = self.fleet_spec.provision_time.sample(&mut self.streams.provisioning);
                 self.schedule(now + delay, lanes::WORLD, WorldEvent::Provisioned(id));
             }
-        } else if live.len() > want {
+        } else if live > want {
             // Stop instances that serve nothing first, then the newest, as a
             // ReplicaSet scaling down does.
-            let mut victims = live;
-            victims.sort_by_key(|&id| {
-                let inst = &self.instances[id.0 as usize];
-                (inst.is_routable(), std::cmp::Reverse(id))
-            });
-            let excess = victims.len() - want;
-            victims.truncate(excess);
+            let victims: Vec<InstanceId> = self.unroutable_live[v]
+                .iter()
+                .rev()
+                .chain(self.routable[v].iter().rev())
+                .take(live - want)
+                .copied()
+                .collect();
             for &id in &victims {
                 self.set_status(id, InstanceStatus::Stopping);
                 let delay = self.fleet_spec.stop_time.sample(&mut self.streams.provisioning);
@@ -1067,6 +1151,7 @@ impl World {
                     self.loads[instance.0 as usize].busy -= 1;
                     self.serve_queue(now, instance);
                 }
+                self.retire_if_gone(instance);
             }
             WorldEvent::QueueTimeout { instance, seq } => self.on_queue_timeout(now, instance, seq),
             WorldEvent::Tick => self.on_tick(now),
@@ -1084,7 +1169,7 @@ impl World {
                 self.schedule(now + self.scrape_interval, lanes::SCRAPE, WorldEvent::Scrape);
             }
             WorldEvent::Provisioned(id) => {
-                if self.instances[id.0 as usize].status == InstanceStatus::Provisioning {
+                if self.holds(id) && self.instances[id.0 as usize].status == InstanceStatus::Provisioning {
                     self.set_status(id, InstanceStatus::Deploying);
                     let delay = self.fleet_spec.boot_time.sample(&mut self.streams.provisioning);
                     self.schedule(now + delay, lanes::WORLD, WorldEvent::Booted(id));
@@ -1093,7 +1178,8 @@ impl World {
             WorldEvent::Booted(id) => self.on_booted(now, id),
             WorldEvent::StopDone(id) => {
                 // A draining instance stops when its last game leaves.
-                if self.instances[id.0 as usize].status == InstanceStatus::Stopping && self.stop_may_finish(now, id) {
+                let stopping = self.holds(id) && self.instances[id.0 as usize].status == InstanceStatus::Stopping;
+                if stopping && self.stop_may_finish(now, id) {
                     self.set_status(id, InstanceStatus::Stopped);
                     self.games_on_lost(now, id);
                 }
@@ -1106,18 +1192,27 @@ impl World {
             WorldEvent::FaultOn(i) => self.on_fault(now, i, true),
             WorldEvent::FaultOff(i) => self.on_fault(now, i, false),
             WorldEvent::Crash { id, fault, occurrence } => {
-                let running = self.instances[id.0 as usize].status == InstanceStatus::Running;
+                let running = self.holds(id) && self.instances[id.0 as usize].status == InstanceStatus::Running;
                 let same_occurrence = self.fault_occurrences[fault] == occurrence;
                 if self.faults.is_on(fault) && same_occurrence && running {
                     self.crash(now, id);
                 }
             }
         }
+        self.free_retired();
+    }
+
+    /// Retires a gone instance once its last request in flight completes.
+    fn retire_if_gone(&mut self, id: InstanceId) {
+        let i = id.0 as usize;
+        if self.loads[i].outstanding == 0 && self.instances[i].status.is_terminal() {
+            self.retiring.push(id);
+        }
     }
 
     fn on_booted(&mut self, now: SimTime, id: InstanceId) {
         let inst = &self.instances[id.0 as usize];
-        if inst.status != InstanceStatus::Deploying {
+        if !self.holds(id) || inst.status != InstanceStatus::Deploying {
             return;
         }
         let version = inst.version;
@@ -1159,7 +1254,7 @@ impl World {
     fn on_probe(&mut self, now: SimTime, id: InstanceId, plan: u32) {
         let probe = self.probe_plans[id.0 as usize];
         let inst = &self.instances[id.0 as usize];
-        if probe.plan != plan || inst.status != InstanceStatus::Running {
+        if !self.holds(id) || probe.plan != plan || inst.status != InstanceStatus::Running {
             return;
         }
         let ok = !probe.fails && {
@@ -1231,18 +1326,15 @@ impl World {
     /// regular probe, after a fault changed the odds of a probe failing.
     fn replan_probes(&mut self, now: SimTime) {
         let interval = self.health.interval.0.max(1);
-        for i in 0..self.instances.len() {
-            let inst = &self.instances[i];
-            if inst.status != InstanceStatus::Running || inst.health != HealthStatus::Healthy {
-                continue;
-            }
-            let anchor = self.probe_plans[i].anchor;
+        let ids = self.ids_in_order(|i| i.status == InstanceStatus::Running && i.health == HealthStatus::Healthy);
+        for id in ids {
+            let anchor = self.probe_plans[id.0 as usize].anchor;
             let next = if anchor >= now {
                 anchor
             } else {
                 anchor + SimDuration((now.0 - anchor.0).div_ceil(interval) * interval)
             };
-            self.plan_probes(inst.id, next);
+            self.plan_probes(id, next);
         }
     }
 
@@ -1405,8 +1497,10 @@ impl World {
         }
         let k = match (self.balancer_policy, session) {
             (BalancerPolicy::ConsistentHash, Some(a)) => {
-                let id = super::sessions::rendezvous(a.id, (0..n).map(|k| at(k).0)).expect("n > 0");
-                (0..n).find(|&k| at(k).0 == id).expect("chosen from the candidates")
+                // Keyed on creation numbers, which (unlike slots) no other
+                // instance ever takes over.
+                let id = super::sessions::rendezvous(a.id, (0..n).map(|k| at(k).1)).expect("n > 0");
+                (0..n).find(|&k| at(k).1 == id).expect("chosen from the candidates")
             }
             _ => {
                 let loads = &self.loads;
@@ -1510,13 +1604,15 @@ impl World {
         }
     }
 
-    /// Whether the running sums kept for O(1) gauges (start times of Running
-    /// instances) match a recount of the fleet.
+    /// Whether what is kept incrementally matches a recount of the
+    /// instances not yet freed: the start-time sums behind the O(1) gauges,
+    /// the live instances outside the routing table that a scale-down picks
+    /// from, and the free slots. Only present instances are visited, so the
+    /// check costs the live fleet, not every instance ever created.
     pub fn bookkeeping_problem(&self) -> Option<String> {
         for v in Version::ALL {
             let recount: u128 = self
-                .instances
-                .iter()
+                .instances()
                 .filter(|i| i.version == v && i.status == InstanceStatus::Running)
                 .map(|i| u128::from(i.running_since.map_or(0, |t| t.0)))
                 .sum();
@@ -1527,6 +1623,33 @@ impl World {
                     self.running_since_sum_us[v.index()]
                 ));
             }
+            let outside = self
+                .instances()
+                .filter(|i| i.version == v && i.status.counts_toward_desired() && !i.is_routable());
+            let kept = &self.unroutable_live[v.index()];
+            let (mut counted, mut missing) = (0usize, None);
+            for inst in outside {
+                counted += 1;
+                if !kept.contains(&inst.id) {
+                    missing.get_or_insert(inst.name());
+                }
+            }
+            if counted != kept.len() || missing.is_some() {
+                return Some(format!(
+                    "{}: {counted} live instances are out of routing, {} kept as such{}",
+                    v.as_str(),
+                    kept.len(),
+                    missing.map_or(String::new(), |n| format!(" ({n} missing)"))
+                ));
+            }
+        }
+        let vacant = self.vacant.iter().filter(|&&v| v).count();
+        let stale_free = self.free_slots.iter().any(|&s| !self.vacant[s as usize]);
+        if vacant != self.free_slots.len() || stale_free {
+            return Some(format!(
+                "{vacant} slots are vacant, {} listed free",
+                self.free_slots.len()
+            ));
         }
         None
     }
@@ -1763,6 +1886,10 @@ impl World {
         self.bucket_scratch = scratch;
     }
 }
+
+#[cfg(test)]
+#[path = "world_fleet_tests.rs"]
+mod fleet_tests;
 
 #[cfg(test)]
 mod tests {

@@ -110,7 +110,7 @@ impl World {
         floor.totals.games_backed_up += u64::from(backed_up);
         floor.games.push(Game {
             id,
-            instance: InstanceId(0),
+            instance: InstanceId(0, 0),
             phase: GamePhase::Waiting,
             phase_ends: now + waiting,
             epoch: 0,
@@ -407,7 +407,7 @@ impl World {
 
     /// The drain timeout of a stopping instance.
     pub(super) fn on_drain_timeout(&mut self, now: SimTime, id: InstanceId) {
-        if self.instances[id.0 as usize].status != InstanceStatus::Stopping {
+        if !self.holds(id) || self.instances[id.0 as usize].status != InstanceStatus::Stopping {
             return;
         }
         let Some(floor) = self.floor.as_mut() else { return };
@@ -653,7 +653,7 @@ impl World {
             let status = self.instances[i].status;
             for &id in list {
                 let g = &floor.games[id as usize];
-                if !g.live || g.instance.0 as usize != i {
+                if !g.live || g.instance.0 as usize != i || !self.holds(g.instance) {
                     return Some(format!("game {id} is listed on instance {i} but is not live there"));
                 }
                 if !matches!(status, InstanceStatus::Running | InstanceStatus::Stopping) {
@@ -713,7 +713,7 @@ mod tests {
         let id = floor.games.len() as u32;
         floor.games.push(Game {
             id,
-            instance: InstanceId(0),
+            instance: InstanceId(0, 0),
             phase,
             phase_ends: SimTime::from_secs(100),
             epoch: 0,
@@ -727,7 +727,7 @@ mod tests {
             disrupted: false,
             restored: false,
         });
-        floor.attach(id, InstanceId(0));
+        floor.attach(id, InstanceId(0, 0));
         floor.live += 1;
         id
     }
@@ -751,7 +751,7 @@ mod tests {
         assert!(w.games_problem().expect("a violation").contains("bets not conserved"));
         let mut w = world();
         game(&mut w, GamePhase::Payout);
-        w.set_status(InstanceId(0), InstanceStatus::Stopped);
+        w.set_status(InstanceId(0, 0), InstanceStatus::Stopped);
         assert!(w.games_problem().expect("a violation").contains("which is Stopped"));
     }
 
@@ -760,13 +760,13 @@ mod tests {
         let mut w = world();
         let waiting = game(&mut w, GamePhase::Waiting);
         let rolling = game(&mut w, GamePhase::Rolling);
-        w.set_status(InstanceId(0), InstanceStatus::Stopping);
-        w.games_on_stopping(SimTime::ZERO, InstanceId(0));
+        w.set_status(InstanceId(0, 0), InstanceStatus::Stopping);
+        w.games_on_stopping(SimTime::ZERO, InstanceId(0, 0));
         let floor = w.floor.as_ref().expect("floor");
-        assert_eq!(floor.games[waiting as usize].instance, InstanceId(1));
-        assert_eq!(floor.games[rolling as usize].instance, InstanceId(0));
+        assert_eq!(floor.games[waiting as usize].instance, InstanceId(1, 1));
+        assert_eq!(floor.games[rolling as usize].instance, InstanceId(0, 0));
         // The stop waits for the rolling game.
-        assert!(!w.stop_may_finish(SimTime::ZERO, InstanceId(0)));
+        assert!(!w.stop_may_finish(SimTime::ZERO, InstanceId(0, 0)));
         assert_eq!(w.games_problem(), None);
     }
 }
