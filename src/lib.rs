@@ -12,6 +12,7 @@ pub mod engine;
 pub mod experiment;
 pub mod invariants;
 pub mod model;
+pub mod names;
 pub mod record;
 pub mod report;
 pub mod scenario;
