@@ -207,6 +207,16 @@ fn a_crlf_or_bom_partial_resumes_into_the_bytes_of_a_fresh_run() {
         )
         .unwrap();
     }
+    // Shards with CRLF line ends merge into the same bytes too.
+    let (s1, s2) = (dir.join("s1"), dir.join("s2"));
+    assert!(sweep(&path, &s1, &["--shard", "1/2"]).status.success());
+    assert!(sweep(&path, &s2, &["--shard", "2/2"]).status.success());
+    let rows = std::fs::read_to_string(s2.join("trials.csv")).unwrap();
+    std::fs::write(s2.join("trials.csv"), format!("\u{feff}{}", rows.replace('\n', "\r\n"))).unwrap();
+    let merged = dir.join("merged");
+    let o = merge(&merged, &[&s1, &s2]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_same_files(&whole, &merged);
     // A complete trials.csv with CRLF is rewritten by a resume as well.
     let crlf = std::fs::read_to_string(whole.join("trials.csv"))
         .unwrap()

@@ -6,9 +6,9 @@
 //!
 //! The columns are [`trial_header`]: the key columns, then `run`'s summary
 //! columns as `report::csv_out` defines them. A column's type follows from
-//! its name (`_pct` a percentage, `_s` seconds, a count otherwise, and the
-//! named text and flag columns), so a column added there is checked here
-//! without a second list to keep in step.
+//! its name (`_s`, `_ms` and `_pct` a decimal from 0, a whole count
+//! otherwise, and the named text, flag and share columns), so a column
+//! added there is checked here without a second list to keep in step.
 
 use super::tally::{trial_header, KEY_COLUMNS};
 use crate::names::{check_name, NameUse};
@@ -105,8 +105,10 @@ fn summary_column(name: &str) -> Column {
         | "dropped_requests"
         | "checks_run" => (Kind::Count, true),
         "excess_failed_requests" => (Kind::Signed, false),
-        n if n.ends_with("_pct") => (Kind::Percent, false),
-        n if n.ends_with("_s") || n.ends_with("_ms") => (Kind::Amount, false),
+        // Shares of a whole; other percentages (a load, a utilisation) may
+        // pass 100.
+        "availability_pct" | "session_continuity_pct" => (Kind::Percent, false),
+        n if n.ends_with("_pct") || n.ends_with("_s") || n.ends_with("_ms") => (Kind::Amount, false),
         _ => (Kind::Count, false),
     };
     Column { kind, required }
@@ -263,11 +265,6 @@ impl<R: BufRead> RowReader<R> {
             starts: Vec::new(),
             columns: columns(),
         }
-    }
-
-    /// The 1-based number of the line last read.
-    pub fn line(&self) -> u64 {
-        self.line
     }
 
     /// The byte offset just past the line last read.
