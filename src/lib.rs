@@ -13,6 +13,7 @@ pub mod experiment;
 pub mod guard;
 pub mod invariants;
 pub mod model;
+pub mod names;
 pub mod record;
 pub mod report;
 pub mod scenario;

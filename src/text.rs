@@ -12,7 +12,7 @@ use std::borrow::Cow;
 /// Whether `ch` must be escaped before it reaches a terminal. Tabs and line
 /// breaks are decided by the callers ([`printable`] escapes them,
 /// [`terminal_safe`] keeps them).
-fn is_unsafe(ch: char) -> bool {
+pub(crate) fn is_unsafe(ch: char) -> bool {
     ch.is_control() || matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 

@@ -79,7 +79,7 @@ fn bad_sweep_files_are_input_errors() {
                 "scenario = \"{}\"\n[[strategies]]\nname = \"x\"\nstrategy = {{ kind = \"canary\", increment_pct = 0 }}\n",
                 common::scenario_path("reference-canary.toml").display()
             ),
-            "field `strategy.increment_pct`",
+            "bad.toml:4:47: field `strategies[0].strategy.increment_pct`",
         ),
         (
             &format!("scenario = \"{}\"\nreleases = [\"bad\"]\n", common::scenario_path("reference-canary-good.toml").display()),

@@ -6,6 +6,7 @@
 //! sweep tallies its own: the files are the same bytes.
 
 use super::manifest::Manifest;
+use super::rows::{RowError, RowReader};
 use super::tally::{trial_header, Tally};
 use crate::report::outdir::{Commit, OutDir, OutError, SWEEP_FILES};
 use std::io::Write;
@@ -46,16 +47,32 @@ impl From<std::io::Error> for MergeError {
 }
 
 /// Checks that `dirs` are the N complete shards of one sweep; returns their
-/// manifests in shard order.
+/// manifests in shard order. Each manifest is read with a size limit and
+/// checked on its own first (its row count against its shard), so a
+/// damaged manifest is blamed, not a healthy shard.
 pub fn check_shards(dirs: &[PathBuf]) -> Result<Vec<(Manifest, PathBuf)>, MergeError> {
     let allowed = "\n  allowed: the output folders of every shard 1/N..N/N of one sweep, each complete";
-    let mut shards = Vec::new();
+    let shown = |dir: &Path| crate::text::printable(&dir.display().to_string()).into_owned();
+    let mut shards: Vec<(Manifest, PathBuf)> = Vec::new();
     for dir in dirs {
-        let m = Manifest::read(dir).map_err(|e| MergeError::Shards(format!("{e}{allowed}")))?;
+        let m = Manifest::read(dir).map_err(|e| {
+            // A located error says what its field allows already.
+            let tail = if e.contains("\n  allowed: ") { "" } else { allowed };
+            MergeError::Shards(format!("{e}{tail}"))
+        })?;
         if !m.complete {
             return Err(MergeError::Shards(format!(
                 "{}: shard {}/{} is not complete (finish it with --resume){allowed}",
-                dir.display(),
+                shown(dir),
+                m.shard,
+                m.shards
+            )));
+        }
+        if let Some((_, other)) = shards.iter().find(|(o, _)| o.shard == m.shard && o.shards == m.shards) {
+            return Err(MergeError::Shards(format!(
+                "{} and {} both hold shard {}/{}: it is given twice{allowed}",
+                shown(other),
+                shown(dir),
                 m.shard,
                 m.shards
             )));
@@ -63,36 +80,43 @@ pub fn check_shards(dirs: &[PathBuf]) -> Result<Vec<(Manifest, PathBuf)>, MergeE
         shards.push((m, dir.clone()));
     }
     shards.sort_by_key(|(m, _)| m.shard);
-    let Some((first, _)) = shards.first() else {
+    let Some((first, first_dir)) = shards.first() else {
         return Err(MergeError::Shards(format!("no folder given{allowed}")));
     };
     let n = first.shards;
-    for (i, (m, dir)) in shards.iter().enumerate() {
-        if m.fingerprint != first.fingerprint || m.shards != n {
+    for (m, dir) in &shards {
+        // Everything but the shard itself must agree: the same sweep file,
+        // base scenario and input files (the fingerprint), trials and cell.
+        let same = Manifest {
+            shard: first.shard,
+            rows: first.rows,
+            sweep_file: first.sweep_file.clone(),
+            ..m.clone()
+        };
+        if same != *first {
             return Err(MergeError::Shards(format!(
-                "{}: holds sweep {} (fingerprint {}, {} shards), not {} (fingerprint {}, {} shards){allowed}",
-                dir.display(),
+                "{}: holds sweep {} (fingerprint {}, {} shards, {} cells x {} trials), but {} holds {} \
+                 (fingerprint {}, {} shards, {} cells x {} trials): shards of one sweep share its files, \
+                 the files those read (replay CSVs), --trials and --cell{allowed}",
+                shown(dir),
                 m.sweep,
                 m.fingerprint,
                 m.shards,
+                m.cells,
+                m.trials_per_cell,
+                shown(first_dir),
                 first.sweep,
                 first.fingerprint,
-                n
-            )));
-        }
-        if m.shard != i as u64 + 1 {
-            let what = if m.shard == i as u64 { "given twice" } else { "missing" };
-            return Err(MergeError::Shards(format!(
-                "shard {}/{n} is {what}{allowed}",
-                if m.shard == i as u64 { m.shard } else { i as u64 + 1 }
+                n,
+                first.cells,
+                first.trials_per_cell
             )));
         }
     }
-    if shards.len() as u64 != n {
+    if let Some(missing) = (1..=n).find(|k| shards.iter().all(|(m, _)| m.shard != *k)) {
         return Err(MergeError::Shards(format!(
-            "{} of {n} shards given; shard {}/{n} is missing{allowed}",
-            shards.len(),
-            shards.len() + 1
+            "{} of {n} shards given; shard {missing}/{n} is missing{allowed}",
+            shards.len()
         )));
     }
     Ok(shards)
@@ -101,7 +125,8 @@ pub fn check_shards(dirs: &[PathBuf]) -> Result<Vec<(Manifest, PathBuf)>, MergeE
 /// Merges complete shard folders into `out`: `trials.csv`, `summary.csv`,
 /// the charts, `report.html` and `manifest.toml`, committed together (they
 /// replace what deploysim wrote there before). Returns the tally and the
-/// manifest.
+/// manifest. Rows are streamed (one line of each shard at a time, each
+/// line at most 64 KiB), so memory does not grow with the shards' size.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeError> {
     let shards = check_shards(dirs)?;
     if let Ok(out_real) = out.canonicalize() {
@@ -121,77 +146,80 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeErr
     outdir.check_writes(SWEEP_FILES.iter().copied())?;
     let mut stage = outdir.stage()?;
     let rows_path = stage.path_for("trials.csv")?;
+    let rows_error = |e: RowError| MergeError::Shards(e.to_string());
     let mut readers = Vec::new();
     for (m, dir) in &shards {
-        let path = dir.join("trials.csv");
-        let mut r =
-            csv::Reader::from_path(&path).map_err(|e| MergeError::Shards(format!("{}: {e}", path.display())))?;
-        let header: Vec<String> = r
-            .headers()
-            .map_err(|e| MergeError::Shards(format!("{}: {e}", path.display())))?
-            .iter()
-            .map(str::to_string)
-            .collect();
-        if header != trial_header() {
-            return Err(MergeError::Shards(format!(
-                "{}: not a trials.csv of this deploysim version (its header differs)",
-                path.display()
-            )));
+        let mut r = RowReader::open(&dir.join("trials.csv"), None).map_err(rows_error)?;
+        match r.next_fields().map_err(rows_error)? {
+            Some(header) => r.check_header(&header).map_err(rows_error)?,
+            None => {
+                return Err(rows_error(r.error(
+                    None,
+                    "is empty",
+                    "the trials.csv of a complete shard",
+                )))
+            }
         }
-        readers.push((r.into_records(), m.rows, path));
+        readers.push((r, m.rows));
     }
+    // Each manifest's rows were checked against its shard, so the sum is at
+    // most the sweep's cells x trials.
     let total: u64 = shards.iter().map(|(m, _)| m.rows).sum();
-    let per_cell = shards[0].0.trials_per_cell.max(1);
+    let first = &shards[0].0;
+    let per_cell = first.trials_per_cell.max(1);
+    let seed = first.seed.to_string();
     let mut tally = Tally::new();
     // A shard that does not hold what its manifest says is bad input:
     // reported as InvalidData through the writer, then as MergeError::Shards.
-    let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidData, msg);
+    let invalid = |e: RowError| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string());
     let written = super::runner::write_stream(&rows_path, |w: &mut dyn Write| {
         let mut writer = csv::Writer::from_writer(w);
         writer.write_record(trial_header()).map_err(std::io::Error::other)?;
         let n = readers.len() as u64;
         let mut cell_keys: Vec<String> = Vec::new();
         for i in 0..total {
-            let (records, _, path) = &mut readers[(i % n) as usize];
+            let (reader, rows) = &mut readers[(i % n) as usize];
             let row_in_file = i / n + 1;
-            let record = records
-                .next()
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "{}: ends at row {}; its manifest says more",
-                        path.display(),
-                        row_in_file - 1
-                    ))
-                })?
-                .map_err(|e| invalid(format!("{}: row {row_in_file}: {e}", path.display())))?;
-            let row: Vec<String> = record.iter().map(str::to_string).collect();
+            let Some(row) = reader.next_fields().map_err(invalid)? else {
+                return Err(invalid(reader.error(
+                    None,
+                    format!("the file ends at row {}; its manifest says {rows}", row_in_file - 1),
+                    "the trials.csv of a complete shard",
+                )));
+            };
+            reader.check_row(&row).map_err(invalid)?;
             // Trial numbers run 0..trials in every cell, and a cell's rows
             // share its keys while the next cell's differ.
-            let trial = i % per_cell;
-            let keys = row.get(..4).map(<[String]>::to_vec).unwrap_or_default();
-            let fits = row.len() == trial_header().len()
-                && row[4] == trial.to_string()
-                && if trial == 0 {
-                    keys != cell_keys
-                } else {
-                    keys == cell_keys
-                };
-            if !fits {
-                return Err(invalid(format!(
-                    "{}: row {row_in_file} is not trial {trial} of cell {} of the sweep",
-                    path.display(),
-                    i / per_cell + 1
+            let trial = (i % per_cell).to_string();
+            let keys = row[..4].to_vec();
+            let same_cell = keys == cell_keys;
+            let wrong = if row[4] != trial {
+                Some(4)
+            } else if (trial == "0") == same_cell {
+                Some(0)
+            } else {
+                reader.index_of("seed").filter(|&k| row[k] != seed)
+            };
+            if let Some(k) = wrong {
+                return Err(invalid(reader.error(
+                    Some(k),
+                    format!(
+                        "row {row_in_file} is not trial {trial} of cell {} of the sweep (seed {seed})",
+                        i / per_cell + 1
+                    ),
+                    "the shard's rows as deploysim wrote them, in order",
                 )));
             }
             cell_keys = keys;
             writer.write_record(&row).map_err(std::io::Error::other)?;
             tally.add(&row);
         }
-        for (records, rows, path) in &mut readers {
-            if records.next().is_some() {
-                return Err(invalid(format!(
-                    "{}: holds more rows than the {rows} its manifest says",
-                    path.display()
+        for (reader, rows) in &mut readers {
+            if reader.next_fields().map_err(invalid)?.is_some() {
+                return Err(invalid(reader.error(
+                    None,
+                    format!("is past the {rows} rows its manifest says"),
+                    "the trials.csv of a complete shard",
                 )));
             }
         }
@@ -199,9 +227,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Tally, Manifest), MergeErr
     });
     match written {
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            return Err(MergeError::Shards(format!(
-                "{e}\n  allowed: the shards' files as deploysim wrote them"
-            )))
+            return Err(MergeError::Shards(e.to_string()));
         }
         other => other.map_err(|e| OutError::io("write", stage.target("trials.csv"), e))?,
     }

@@ -4,7 +4,9 @@
 pub mod manifest;
 pub mod merge;
 pub mod report;
+pub mod rows;
 pub mod runner;
+mod source;
 pub mod stats;
 pub mod swarm;
 pub mod sweep;

@@ -8,6 +8,7 @@
 //! `--resume` continues from and what an interrupt (Ctrl-C) keeps.
 
 use super::manifest::Manifest;
+use super::rows::{RowError, RowReader, MAX_LINE_BYTES};
 use super::sweep::Sweep;
 use super::tally::{trial_header, Tally};
 use crate::report::csv_out::summary_record;
@@ -24,6 +25,9 @@ const BATCH: u64 = 256;
 
 /// The name of the rows file while a sweep is under way.
 pub const PARTIAL: &str = "trials.csv.partial";
+
+/// Most shards of a sweep.
+pub const MAX_SHARDS: u64 = 100_000;
 
 /// One of N shards of a sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +48,7 @@ impl Shard {
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
         let k: u64 = k.trim().parse().map_err(|_| bad())?;
         let n: u64 = n.trim().parse().map_err(|_| bad())?;
-        if k == 0 || k > n || n > 100_000 {
+        if k == 0 || k > n || n > MAX_SHARDS {
             return Err(bad());
         }
         Ok(Shard { index: k - 1, count: n })
@@ -181,24 +185,38 @@ fn expected_keys(sweep: &Sweep, job: u64) -> Vec<String> {
     keys
 }
 
-/// The byte length of `path` up to and including its last newline: a hard
-/// kill can tear the last line, and only whole lines count.
-fn whole_lines_len(file: &mut std::fs::File) -> std::io::Result<u64> {
+/// Longest torn tail `--resume` drops from `trials.csv.partial`: a hard
+/// kill tears the line being written, a power loss may zero the blocks of
+/// the last batch; more than a batch of lines' worth without a line break
+/// is not a torn tail.
+const MAX_TORN_TAIL: u64 = BATCH * MAX_LINE_BYTES as u64;
+
+/// The byte length of the file up to and including its last newline: a
+/// hard kill can tear the last line, and only whole lines count. Looks back
+/// at most [`MAX_TORN_TAIL`] bytes, so a file of zeros is refused at once.
+fn whole_lines_len(file: &mut std::fs::File) -> Result<u64, String> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut end = file.metadata()?.len();
+    let len = file.metadata().map_err(|e| format!("cannot read: {e}"))?.len();
+    let floor = len.saturating_sub(MAX_TORN_TAIL);
+    let mut end = len;
     let mut chunk = vec![0u8; 64 * 1024];
-    while end > 0 {
-        let start = end.saturating_sub(chunk.len() as u64);
+    while end > floor {
+        let start = end.saturating_sub(chunk.len() as u64).max(floor);
         let n = (end - start) as usize;
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut chunk[..n])?;
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.read_exact(&mut chunk[..n]))
+            .map_err(|e| format!("cannot read: {e}"))?;
         if let Some(i) = chunk[..n].iter().rposition(|&b| b == b'\n') {
-            file.seek(SeekFrom::Start(0))?;
             return Ok(start + i as u64 + 1);
         }
         end = start;
     }
-    file.seek(SeekFrom::Start(0))?;
+    if floor > 0 {
+        return Err(format!(
+            "its last {MAX_TORN_TAIL} bytes hold no line break: not rows that deploysim wrote \
+             (a file of zeros, or damaged)"
+        ));
+    }
     Ok(0)
 }
 
@@ -210,12 +228,16 @@ struct RowsRead {
     end: u64,
     /// Whether the file held the header line.
     header: bool,
+    /// Whether those bytes are exactly what deploysim writes for them.
+    canonical: bool,
 }
 
-/// Reads a `trials.csv` (or its `.partial`) row by row, streaming each row
-/// that matches the next job to `on_row`. Leniently (a partial file), it
-/// stops at the first row that does not match; strictly (a complete file),
-/// such a row, or a count other than `rows`, is an error.
+/// Reads a `trials.csv` (or, not `strict`, its `.partial`) row by row,
+/// checking every value and that row n is job n of this run, and streams
+/// each row to `on_row`. A partial file may end in a torn line, which is
+/// dropped; any other line that is not what deploysim wrote is an error
+/// naming the file, line, column and column name. A complete file must
+/// hold exactly `rows` rows.
 fn read_rows(
     path: &Path,
     sweep: &Sweep,
@@ -226,50 +248,100 @@ fn read_rows(
 ) -> Result<RowsRead, SweepRunError> {
     let allowed =
         "\n  allowed: --resume in the folder of an interrupted run of this sweep, its files as deploysim wrote them";
-    let bad = |what: String| SweepRunError::Resume(format!("--resume: {}: {what}{allowed}", path.display()));
-    let mut file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-    let whole = whole_lines_len(&mut file).map_err(|e| bad(format!("cannot read: {e}")))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(std::io::BufReader::new(std::io::Read::take(file, whole)));
-    let header = trial_header();
+    let shown = crate::text::printable(&path.display().to_string()).into_owned();
+    let bad = |what: String| SweepRunError::Resume(format!("--resume: {shown}: {what}{allowed}"));
+    let located = |e: RowError| SweepRunError::Resume(format!("--resume: {e}"));
+    // A regular file only: opening a pipe would wait for a writer.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Err(bad("is not a regular file".into()));
+    }
+    let limit = if strict {
+        None
+    } else {
+        let mut file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+        Some(whole_lines_len(&mut file).map_err(bad)?)
+    };
+    let mut reader = RowReader::open(path, limit).map_err(located)?;
+    let (seed_at, release_at) = (reader.index_of("seed"), reader.index_of("release"));
+    let seed = sweep.seed.to_string();
     let mut found = RowsRead {
         count: 0,
         end: 0,
         header: false,
+        canonical: true,
     };
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) if strict => return Err(bad(format!("unreadable row: {e}"))),
-            Err(_) => break,
-        }
-        let fields: Vec<String> = record.iter().map(str::to_string).collect();
+    while let Some(fields) = reader.next_fields().map_err(located)? {
         if !found.header {
-            if fields != header {
-                return Err(bad("does not start with the trials.csv header".into()));
-            }
+            reader.check_header(&fields).map_err(located)?;
             found.header = true;
         } else {
+            reader.check_row(&fields).map_err(located)?;
             let n = found.count;
-            let fits = fields.len() == header.len() && n < rows && fields[..5] == expected_keys(sweep, jobs(n))[..];
-            if !fits {
-                if strict {
-                    return Err(bad(format!("row {} is not trial {} of this sweep", n + 1, n)));
+            if n >= rows {
+                return Err(located(reader.error(
+                    None,
+                    format!("is row {}; this run has {rows}", n + 1),
+                    "the rows of this sweep, shard and cell",
+                )));
+            }
+            let job = jobs(n);
+            let expected = expected_keys(sweep, job);
+            if let Some(k) = (0..expected.len()).find(|&k| fields[k] != expected[k]) {
+                return Err(located(reader.error(
+                    Some(k),
+                    format!(
+                        "row {} is not trial {} of cell {} of this sweep",
+                        n + 1,
+                        job % sweep.trials,
+                        job / sweep.trials + 1
+                    ),
+                    format!(
+                        "\"{}\" (row n of the file is the n-th trial of this run)",
+                        crate::text::printable(&expected[k])
+                    ),
+                )));
+            }
+            let cell = &sweep.cells[(job / sweep.trials) as usize];
+            let release = if cell.release.is_bad(sweep.seed, job % sweep.trials) {
+                "bad"
+            } else {
+                "good"
+            };
+            for (at, want) in [(seed_at, seed.as_str()), (release_at, release)] {
+                if let Some(k) = at.filter(|&k| fields[k] != want) {
+                    return Err(located(reader.error(
+                        Some(k),
+                        format!("\"{}\" is not what this trial ran", crate::text::printable(&fields[k])),
+                        format!("\"{want}\""),
+                    )));
                 }
-                break;
             }
             on_row(&fields);
             found.count += 1;
         }
-        found.end = reader.position().byte();
+        found.end = reader.offset();
     }
+    found.canonical = reader.canonical();
     if strict && found.count != rows {
         return Err(bad(format!("holds {} rows; this sweep has {rows}", found.count)));
     }
     Ok(found)
+}
+
+/// Rewrites the first `end` bytes of the rows file at `path` as deploysim
+/// writes them (LF line ends, no byte-order mark, quotes only where
+/// needed), so a resumed run ends in the same bytes as a fresh one. The
+/// rows were read and checked already.
+fn rewrite_canonical(path: &Path, end: u64) -> std::io::Result<()> {
+    let invalid = |e: RowError| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string());
+    write_stream(path, |w: &mut dyn Write| {
+        let mut reader = RowReader::open(path, Some(end)).map_err(invalid)?;
+        let mut writer = csv::Writer::from_writer(w);
+        while let Some(fields) = reader.next_fields().map_err(invalid)? {
+            writer.write_record(&fields).map_err(std::io::Error::other)?;
+        }
+        writer.flush()
+    })
 }
 
 /// Runs the sweep into `out`: `trials.csv` (under `trials.csv.partial`
@@ -310,7 +382,8 @@ pub fn run_sweep(
             return Err(SweepRunError::Resume(format!(
                 "--resume: {} holds another run (sweep {}, fingerprint {}, {} trials per cell, cell {}, shard {}/{}); \
                  this one is sweep {}, fingerprint {}, {} trials per cell, cell {}, shard {}/{}\n  \
-                 allowed: the same sweep file, --trials, --cell and --shard as the interrupted run",
+                 allowed: the same sweep file, base scenario and files they read (replay CSVs), \
+                 --trials, --cell and --shard as the interrupted run",
                 out.display(),
                 found.sweep,
                 found.fingerprint,
@@ -336,6 +409,9 @@ pub fn run_sweep(
                 }
             };
             let read = read_rows(&out.join("trials.csv"), sweep, &job, rows, true, &mut feed)?;
+            if !read.canonical {
+                rewrite_canonical(&out.join("trials.csv"), read.end)?;
+            }
             let written = complete_folder(&mut outdir, tally.as_mut(), &mut manifest)?;
             return Ok(SweepReport {
                 ran: 0,
@@ -355,9 +431,17 @@ pub fn run_sweep(
         };
         let read = read_rows(&partial, sweep, &job, rows, false, &mut feed)?;
         outdir.claim(&[super::manifest::FILE, PARTIAL])?;
+        if read.header && !read.canonical {
+            // CRLF line ends or a byte-order mark (an editor's): the kept
+            // rows are written again as deploysim writes them, without the
+            // torn tail.
+            rewrite_canonical(&partial, read.end)?;
+        }
         let file = std::fs::OpenOptions::new().write(true).open(&partial)?;
         if read.header {
-            file.set_len(read.end)?;
+            if read.canonical {
+                file.set_len(read.end)?;
+            }
         } else {
             // Not even the header survived (a crash before it reached the
             // disk): start the file again.

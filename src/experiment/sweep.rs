@@ -7,9 +7,11 @@
 //! parallel in fixed-size batches and are written in (cell, trial) order, so
 //! the bytes never depend on the thread count.
 
-use crate::scenario::{self, Scenario, ScenarioError};
+use super::source::{cell_error, read_base, Overlay, SourceFile};
+use crate::names::{self, NameUse};
+use crate::scenario::{self, Scenario};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Most cells in a sweep, and most trials per cell.
 pub const MAX_CELLS: usize = 10_000;
@@ -151,88 +153,37 @@ impl std::fmt::Display for SweepError {
     }
 }
 
-pub(crate) fn cell_error(file: &Path, what: &str, errors: Vec<ScenarioError>) -> SweepError {
-    let mut msg = format!("{}: {what} is not a valid scenario:", file.display());
-    for e in errors.iter().take(5) {
-        msg.push_str(&format!("\n  field `{}`: {}", e.field.path, e.field.problem));
-        if !e.field.allowed.is_empty() {
-            msg.push_str(&format!("\n    allowed: {}", e.field.allowed));
-        }
-    }
-    SweepError(msg)
-}
+/// Most characters in a sweep's `question` (it is written into
+/// `manifest.toml`, which is read back with a size limit).
+pub const MAX_QUESTION_CHARS: usize = 10_000;
 
-/// Reads a file of at most the scenario size limit, as UTF-8; a folder,
-/// a device or an oversized file is an error, not an attempt.
-pub(crate) fn read_limited(path: &Path) -> Result<String, String> {
-    let limit = scenario::validate::limits::MAX_FILE_BYTES;
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if !meta.is_file() {
-        return Err("is not a regular file".into());
-    }
-    if meta.len() > limit {
-        return Err(format!("is {} bytes; at most {limit} (10 MiB) are read", meta.len()));
-    }
-    let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut std::io::Read::take(
-            std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?,
-            limit + 1,
-        ),
-        &mut text,
-    )
-    .map_err(|e| format!("cannot read the file: {e}"))?;
-    if text.len() as u64 > limit {
-        return Err(format!("is over {limit} bytes (10 MiB)"));
-    }
-    Ok(text)
-}
-
-/// Reads the base scenario that a sweep or tune file at `file` names
-/// (relative to it): its path, its text and its TOML table.
-pub(crate) fn read_base(file: &Path, rel: &str) -> Result<(PathBuf, String, toml::Table), SweepError> {
-    let fail = |problem: String, allowed: &str| field_error(file, "scenario", problem, allowed);
-    let base_path: PathBuf = file.parent().unwrap_or(Path::new(".")).join(rel);
-    let text = read_limited(&base_path).map_err(|e| {
-        fail(
-            format!("{}: {e}", base_path.display()),
-            "a readable scenario file of at most 10 MiB",
-        )
-    })?;
-    let table: toml::Table = toml::from_str(&text)
-        .map_err(|e| fail(format!("{}: {}", base_path.display(), e.message()), "a valid scenario"))?;
-    Ok((base_path, text, table))
-}
-
-/// Reads an experiment file (a sweep or a tune) and parses it as `T`; a
-/// parse error names the file, line and column.
-pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(String, T), SweepError> {
-    let text = read_limited(path).map_err(|e| SweepError(format!("{}: {e}", path.display())))?;
-    let raw = toml::from_str(&text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        let err = ScenarioError::at(
-            path,
-            &text,
-            span.start,
-            scenario::FieldError::new("", e.message().trim(), ""),
-        );
-        SweepError(err.to_string())
-    })?;
-    Ok((text, raw))
-}
-
-/// An error in field `field` of the experiment file at `path`.
-pub(crate) fn field_error(path: &Path, field: &str, problem: String, allowed: &str) -> SweepError {
-    SweepError(format!(
-        "{}: field `{field}`: {problem}\n  allowed: {allowed}",
-        path.display()
-    ))
+/// Checks a name the experiment file gives (or its file stem, when it gives
+/// none) by the one name rule, located at `field`.
+pub(crate) fn check_name(
+    file: &SourceFile,
+    field: &str,
+    name: &str,
+    given: bool,
+    usage: NameUse,
+) -> Result<(), SweepError> {
+    names::check_name(name, usage).map_err(|e| {
+        let problem = if given {
+            e.problem
+        } else {
+            format!("{} (the file's name, as it sets no `{field}`)", e.problem)
+        };
+        file.error(field, problem, e.allowed)
+    })
 }
 
 /// Reads and validates a sweep file; `trials` overrides its trial count.
+/// Every problem is found here, before any trial runs, and located in the
+/// file that set the field.
 pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
-    let (text, raw): (String, RawSweep) = read_toml(path)?;
-    let fail = |field: &str, problem: String, allowed: &str| field_error(path, field, problem, allowed);
+    let file =
+        SourceFile::read(path, "a sweep file (TOML) of at most 10 MiB").map_err(|e| SweepError(e.to_string()))?;
+    let raw: RawSweep = file.parse()?;
+    let fail = |field: &str, problem: String, allowed: &str| file.error(field, problem, allowed);
     let base_rel = raw.scenario.ok_or_else(|| {
         fail(
             "scenario",
@@ -240,18 +191,19 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             "the path of the base scenario, relative to the sweep file",
         )
     })?;
-    let (base_path, base_text, base) = read_base(path, &base_rel)?;
+    let (base_file, base) = read_base(&file, &base_rel)?;
+    let given_name = raw.name.is_some();
     let name = raw
         .name
         .unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_string());
-    if name.is_empty()
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        || !name.chars().any(|c| c.is_ascii_alphanumeric())
-    {
+    check_name(&file, "name", &name, given_name, NameUse::Path)?;
+    let question = raw.question.unwrap_or_default().trim().to_string();
+    let question_chars = question.chars().count();
+    if question_chars > MAX_QUESTION_CHARS {
         return Err(fail(
-            "name",
-            format!("\"{name}\" is not a usable name"),
-            "letters, digits, '-', '_' and '.'",
+            "question",
+            format!("has {question_chars} characters"),
+            "at most 10,000 characters",
         ));
     }
     let seed = match raw.seed {
@@ -289,14 +241,9 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         list.into_iter()
             .enumerate()
             .map(|(i, v)| {
+                let given = v.name.is_some();
                 let name = v.name.unwrap_or_else(|| format!("{key}{i}"));
-                if name.trim().is_empty() {
-                    return Err(fail(
-                        &format!("{key}[{i}].name"),
-                        "is empty".into(),
-                        "a name (it is the cell's key in trials.csv)",
-                    ));
-                }
+                check_name(&file, &format!("{key}[{i}].name"), &name, given, NameUse::Label)?;
                 if v.gaming.is_some() && key != "strategies" {
                     return Err(fail(
                         &format!("{key}[{i}].gaming"),
@@ -345,7 +292,7 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             if list[..i].iter().any(|(n, _, _)| n == name) {
                 return Err(fail(
                     &format!("{key}[{i}].name"),
-                    format!("\"{name}\" is used twice"),
+                    format!("\"{}\" is used twice", crate::text::printable(name)),
                     "a different name for each variant of an axis (names are the keys of trials.csv)",
                 ));
             }
@@ -363,13 +310,14 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
         .releases
         .unwrap_or_else(|| vec!["good".into(), "bad".into()])
         .iter()
-        .map(|r| match r.as_str() {
+        .enumerate()
+        .map(|(i, r)| match r.as_str() {
             "good" => Ok(ReleaseMix::Good),
             "bad" => Ok(ReleaseMix::Bad),
             "mix" => Ok(ReleaseMix::Mix(share / 100.0)),
             other => Err(fail(
-                "releases",
-                format!("\"{other}\" is not a release"),
+                &format!("releases[{i}]"),
+                format!("\"{}\" is not a release", crate::text::printable(other)),
                 "\"good\", \"bad\" or \"mix\" (with bad_share_pct)",
             )),
         })
@@ -384,7 +332,7 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
     for (i, r) in releases.iter().enumerate() {
         if releases[..i].contains(r) {
             return Err(fail(
-                "releases",
+                &format!("releases[{i}]"),
                 format!("\"{}\" is listed twice", r.label()),
                 "each release once (they are the cells' keys)",
             ));
@@ -410,22 +358,34 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             "at most 10,000 cells",
         ));
     }
-    let build = |strategy: &Option<toml::Value>,
-                 gaming: &Option<toml::Table>,
-                 rollback: &Option<toml::Value>,
-                 fault: &Option<toml::Value>,
+    // Every cell reads the base's other files (a replay CSV) through one
+    // `InputFiles`: read once, one copy shared by all cells.
+    let inputs = scenario::inputs::InputFiles::new();
+    let build = |(i, strategy, gaming): (usize, &Option<toml::Value>, &Option<toml::Table>),
+                 (j, rollback): (usize, &Option<toml::Value>),
+                 (k, fault): (usize, &Option<toml::Value>),
                  bad: bool,
                  what: &str| {
         let mut t = base.clone();
-        for (key, value) in [("strategy", strategy), ("rollback", rollback), ("faults", fault)] {
+        let mut overlays = Vec::new();
+        for (key, value, at) in [
+            ("strategy", strategy, format!("strategies[{i}].strategy")),
+            ("rollback", rollback, format!("triggers[{j}].rollback")),
+            ("faults", fault, format!("faults[{k}].faults")),
+        ] {
             if let Some(v) = value {
                 t.insert(key.to_string(), v.clone());
+                overlays.push(Overlay::replaced(key, at));
             }
         }
         if let Some(overlay) = gaming {
             let mut merged = t.get("gaming").and_then(|g| g.as_table()).cloned().unwrap_or_default();
             merge_tables(&mut merged, overlay);
             t.insert("gaming".into(), toml::Value::Table(merged));
+            overlays.push(Overlay {
+                merged: Some(toml::Value::Table(overlay.clone())),
+                ..Overlay::replaced("gaming", format!("strategies[{i}].gaming"))
+            });
         }
         if !bad {
             let mut release = toml::Table::new();
@@ -436,23 +396,32 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             t.insert("release".into(), toml::Value::Table(release));
         }
         let text = toml::to_string(&t).map_err(|e| SweepError(format!("{}: {what}: {e}", path.display())))?;
-        scenario::parse(&base_path, &text, "sweep").map_err(|e| cell_error(path, what, e))
+        let cell = scenario::parse_shared(&base_file.path, &text, "sweep", &inputs)
+            .map_err(|e| cell_error(&file, &base_file, what, &overlays, e))?;
+        if bad && !cell.release.changes_behaviour(&cell.stable) {
+            return Err(base_file.error(
+                "release",
+                "the bad release behaves exactly like stable (every effect it sets equals stable's)",
+                "effects that make it worse than stable, e.g. an error_rate_pct above stable's",
+            ));
+        }
+        Ok(cell)
     };
     let mut cells = Vec::with_capacity(n_cells);
-    for (sn, sv, sg) in &strategies {
-        for (tn, tv, _) in &triggers {
-            for (fname, fv, _) in &faults {
+    for (i, (sn, sv, sg)) in strategies.iter().enumerate() {
+        for (j, (tn, tv, _)) in triggers.iter().enumerate() {
+            for (k, (fname, fv, _)) in faults.iter().enumerate() {
                 for release in &releases {
                     let what = format!(
-                        "the cell strategy {sn} x triggers {tn} x faults {fname} x release {}",
+                        "the cell strategy {} x triggers {} x faults {} x release {}",
+                        crate::text::printable(sn),
+                        crate::text::printable(tn),
+                        crate::text::printable(fname),
                         release.label()
                     );
-                    let good = (*release != ReleaseMix::Bad)
-                        .then(|| build(sv, sg, tv, fv, false, &what))
-                        .transpose()?;
-                    let bad = (*release != ReleaseMix::Good)
-                        .then(|| build(sv, sg, tv, fv, true, &what))
-                        .transpose()?;
+                    let build = |bad| build((i, sv, sg), (j, tv), (k, fv), bad, &what);
+                    let good = (*release != ReleaseMix::Bad).then(|| build(false)).transpose()?;
+                    let bad = (*release != ReleaseMix::Good).then(|| build(true)).transpose()?;
                     cells.push(Cell {
                         strategy: sn.clone(),
                         triggers: tn.clone(),
@@ -465,11 +434,17 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
             }
         }
     }
-    let fingerprint =
-        super::manifest::fingerprint(&[text.as_bytes(), base_text.as_bytes(), trials.to_string().as_bytes()]);
+    // Every byte any cell reads: the sweep file, the base scenario and the
+    // files the cells read (replay CSVs), by digest. Without such files the
+    // fingerprint is what it always was.
+    let digests = inputs.digests();
+    let trials_text = trials.to_string();
+    let mut parts: Vec<&[u8]> = vec![file.text.as_bytes(), base_file.text.as_bytes(), trials_text.as_bytes()];
+    parts.extend(digests.iter().map(|d| d.as_bytes()));
+    let fingerprint = super::manifest::fingerprint(&parts);
     Ok(Sweep {
         name,
-        question: raw.question.unwrap_or_default().trim().to_string(),
+        question,
         fingerprint,
         seed,
         trials,

@@ -10,8 +10,10 @@
 //! percentiles, rollout duration; the Pareto front; the best candidate under
 //! the user's constraints.
 
+use super::source::{cell_error, read_base, Overlay, SourceFile};
 use super::stats::quantile;
-use super::sweep::{cell_error, field_error, read_toml, SweepError};
+use super::sweep::{check_name, SweepError};
+use crate::names::NameUse;
 use crate::scenario::{self, Scenario};
 use crate::sim::{run, RunOptions};
 use rand::{RngExt, SeedableRng};
@@ -21,6 +23,10 @@ use std::path::Path;
 
 /// Most candidates one tune may run.
 pub const MAX_CANDIDATES: usize = 10_000;
+
+/// Most parts of a searched path (`a.b[0].c` has three): deeper than any
+/// field of the format, far below the TOML reader's limit.
+pub const MAX_PATH_PARTS: usize = 16;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,9 +157,12 @@ pub fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Resu
 }
 
 /// Reads and validates a tune file; `trials` overrides its trial count.
+/// Every problem is found here, before any trial runs, and located in the
+/// file that set the field.
 pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
-    let (_, raw): (String, RawTune) = read_toml(path)?;
-    let fail = |field: &str, problem: String, allowed: &str| field_error(path, field, problem, allowed);
+    let file = SourceFile::read(path, "a tune file (TOML) of at most 10 MiB").map_err(|e| SweepError(e.to_string()))?;
+    let raw: RawTune = file.parse()?;
+    let fail = |field: &str, problem: String, allowed: &str| file.error(field, problem, allowed);
     let base_rel = raw.scenario.ok_or_else(|| {
         fail(
             "scenario",
@@ -161,17 +170,13 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
             "the base scenario, relative to the tune file",
         )
     })?;
-    let (base_path, _, base) = super::sweep::read_base(path, &base_rel)?;
+    let (base_file, base) = read_base(&file, &base_rel)?;
+    let given_name = raw.name.is_some();
     let name = raw
         .name
         .unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("tune").to_string());
-    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-        return Err(fail(
-            "name",
-            format!("\"{name}\" cannot name a folder"),
-            "letters, digits, - and _",
-        ));
-    }
+    check_name(&file, "name", &name, given_name, NameUse::Path)?;
+    let override_trials = trials;
     let trials = match (trials, raw.trials) {
         (Some(t), _) => t,
         (None, None) => 100,
@@ -179,9 +184,12 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
         (None, Some(t)) => return Err(fail("trials", format!("{t} is out of range"), "a whole number from 1")),
     };
     if trials == 0 || trials > super::sweep::MAX_TRIALS {
-        return Err(SweepError(format!(
-            "trials {trials}: out of range\n  allowed: 1 to 1,000,000 per candidate and release"
-        )));
+        let problem = format!("{trials} is out of range");
+        let allowed = "1 to 1,000,000 per candidate and release";
+        return Err(match override_trials {
+            Some(_) => SweepError(format!("--trials {problem}\n  allowed: {allowed}")),
+            None => fail("trials", problem, allowed),
+        });
     }
     let seed = match raw.seed {
         None => 1,
@@ -218,18 +226,27 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
     };
     let mut bad = Vec::new();
     for (i, b) in bad_raw.iter().enumerate() {
+        let given = b.name.is_some();
         let n = b.name.clone().unwrap_or_else(|| format!("bad{i}"));
-        if b.release.is_none() {
+        check_name(&file, &format!("bad[{i}].name"), &n, given, NameUse::Label)?;
+        let Some(release) = &b.release else {
             return Err(fail(
                 &format!("bad[{i}].release"),
                 "is required".into(),
                 "the bad release's effects, e.g. release = { error_rate_pct = 5 }",
             ));
+        };
+        if release.contains_key("quality") {
+            return Err(fail(
+                &format!("bad[{i}].release.quality"),
+                "a [[bad]] release is bad by definition; the tune sets its quality".into(),
+                "only the release's effects, e.g. release = { error_rate_pct = 5 }",
+            ));
         }
         if bad.contains(&n) {
             return Err(fail(
                 &format!("bad[{i}].name"),
-                format!("\"{n}\" is used twice"),
+                format!("\"{}\" is used twice", crate::text::printable(&n)),
                 "a name per bad release",
             ));
         }
@@ -247,16 +264,25 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
     let mut params = Vec::new();
     let mut values: Vec<Vec<toml::Value>> = Vec::new();
     for (p, v) in &space {
-        if p == "release" || p.starts_with("release.") {
+        let field = format!("space.\"{p}\"");
+        if p == "release" || p.starts_with("release.") || p.starts_with("release[") {
             return Err(fail(
-                &format!("space.\"{p}\""),
+                &field,
                 "the releases are the tune's own: the good one and each [[bad]]".into(),
                 "a path outside [release]; to try other bad releases, add [[bad]] entries",
             ));
         }
+        let parts = p.split('.').map(|part| 1 + part.matches('[').count()).sum::<usize>();
+        if parts > MAX_PATH_PARTS {
+            return Err(fail(
+                &field,
+                format!("the path has {parts} parts"),
+                &format!("a path of at most {MAX_PATH_PARTS} keys and indices into the scenario"),
+            ));
+        }
         let list = v.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
             fail(
-                &format!("space.\"{p}\""),
+                &field,
                 "is not a list of values".into(),
                 "a non-empty list, e.g. [0.5, 1, 2]",
             )
@@ -302,7 +328,7 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
         other => {
             return Err(fail(
                 "search",
-                format!("\"{other}\" is not a search"),
+                format!("\"{}\" is not a search", crate::text::printable(other)),
                 "\"grid\" or \"random\" (with samples)",
             ))
         }
@@ -332,27 +358,60 @@ pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
             ));
         }
     }
+    // Every candidate reads the base's other files through one `InputFiles`.
+    let inputs = scenario::inputs::InputFiles::new();
     let mut candidates = Vec::with_capacity(picks.len());
     for (k, &g) in picks.iter().enumerate() {
         // Grid index g in mixed radix, the last parameter fastest.
         let mut rest = g;
-        let mut chosen = vec![toml::Value::Boolean(false); params.len()];
+        let mut chosen_at = vec![0; params.len()];
         for j in (0..params.len()).rev() {
-            chosen[j] = values[j][rest % values[j].len()].clone();
+            chosen_at[j] = rest % values[j].len();
             rest /= values[j].len();
         }
+        let chosen: Vec<toml::Value> = chosen_at
+            .iter()
+            .enumerate()
+            .map(|(j, &i)| values[j][i].clone())
+            .collect();
         let what = format!("candidate {} ({})", k + 1, describe(&params, &chosen));
         let mut table = base.clone();
-        for (p, v) in params.iter().zip(&chosen) {
+        let mut overlays = vec![Overlay::base("release")];
+        for ((p, v), &i) in params.iter().zip(&chosen).zip(&chosen_at) {
             set_path(&mut table, p, v.clone())
                 .map_err(|e| fail(&format!("space.\"{p}\""), e, "a path into the base scenario"))?;
+            overlays.push(Overlay::replaced(p, format!("space.\"{p}\"[{i}]")));
         }
         let mut scenarios = Vec::with_capacity(1 + bad.len());
-        for effects in std::iter::once(None).chain(bad_raw.iter().map(|b| b.release.as_ref())) {
+        for (b, effects) in std::iter::once(None)
+            .chain(bad_raw.iter().map(|b| b.release.as_ref()))
+            .enumerate()
+        {
             let mut t = table.clone();
             t.insert("release".into(), toml::Value::Table(release_table(effects)));
             let text = toml::to_string(&t).map_err(|e| SweepError(format!("{}: {what}: {e}", path.display())))?;
-            scenarios.push(scenario::parse(&base_path, &text, &name).map_err(|e| cell_error(path, &what, e))?);
+            // A bad release's fields are its [[bad]] entry's (its version
+            // is the base's); the good one's are the base's.
+            let mut placed = Vec::new();
+            if b > 0 {
+                placed.push(Overlay::base("release.version"));
+                placed.push(Overlay::replaced("release", format!("bad[{}].release", b - 1)));
+            }
+            placed.extend(overlays.iter().cloned());
+            let s = scenario::parse_shared(&base_file.path, &text, &name, &inputs)
+                .map_err(|e| cell_error(&file, &base_file, &what, &placed, e))?;
+            if b > 0 && !s.release.changes_behaviour(&s.stable) {
+                return Err(fail(
+                    &format!("bad[{}].release", b - 1),
+                    format!(
+                        "\"{}\" behaves exactly like stable in {what} (every effect it sets equals stable's), \
+                         so it is not a bad release",
+                        crate::text::printable(&bad[b - 1])
+                    ),
+                    "effects that make it worse than stable, e.g. an error_rate_pct above stable's",
+                ));
+            }
+            scenarios.push(s);
         }
         candidates.push(Candidate {
             id: k + 1,

@@ -19,7 +19,38 @@ pub enum BaseShape {
     },
     /// A recorded series `(t_s, rps)`, increasing in time, interpolated
     /// linearly and held flat before the first and after the last point.
-    Replay(Vec<(f64, f64)>),
+    /// Shared: every cell of a sweep that replays one file holds the same
+    /// series.
+    Replay(ReplaySeries),
+}
+
+/// A replayed series, shared by reference (a sweep's cells hold one copy
+/// between them), with its highest rate found once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplaySeries {
+    points: std::sync::Arc<[(f64, f64)]>,
+    max_rps: f64,
+}
+
+impl ReplaySeries {
+    /// The series `(t_s, rps)`, increasing in time.
+    pub fn new(points: Vec<(f64, f64)>) -> Self {
+        let max_rps = points.iter().map(|p| p.1).fold(0.0, f64::max);
+        ReplaySeries {
+            points: points.into(),
+            max_rps,
+        }
+    }
+
+    /// The points.
+    pub fn points(&self) -> &[(f64, f64)] {
+        &self.points
+    }
+
+    /// Whether two series share their points (not a copy).
+    pub fn shares_points_with(&self, other: &ReplaySeries) -> bool {
+        std::sync::Arc::ptr_eq(&self.points, &other.points)
+    }
 }
 
 /// A burst: the rate is multiplied during `[start_s, end_s)`.
@@ -63,7 +94,8 @@ impl TrafficShape {
                 let phase = 2.0 * std::f64::consts::PI * (t_s - peak_at_s) / period_s;
                 trough + (peak - trough) * (1.0 + phase.cos()) / 2.0
             }
-            BaseShape::Replay(points) => {
+            BaseShape::Replay(series) => {
+                let points = series.points();
                 let i = points.partition_point(|&(t, _)| t <= t_s);
                 match (i.checked_sub(1).map(|k| points[k]), points.get(i)) {
                     (Some((t0, r0)), Some(&(t1, r1))) => r0 + (r1 - r0) * (t_s - t0) / (t1 - t0),
@@ -91,7 +123,7 @@ impl TrafficShape {
         let base = match &self.base {
             BaseShape::Constant(r) => *r,
             BaseShape::Diurnal { peak, trough, .. } => peak.max(*trough),
-            BaseShape::Replay(points) => points.iter().map(|p| p.1).fold(0.0, f64::max),
+            BaseShape::Replay(series) => series.max_rps,
         };
         base * self.spikes.iter().map(|s| s.multiplier.max(1.0)).product::<f64>()
     }
@@ -134,7 +166,7 @@ mod tests {
     #[test]
     fn replay_interpolates_and_holds() {
         let r = TrafficShape {
-            base: BaseShape::Replay(vec![(0.0, 10.0), (10.0, 30.0), (20.0, 30.0)]),
+            base: BaseShape::Replay(ReplaySeries::new(vec![(0.0, 10.0), (10.0, 30.0), (20.0, 30.0)])),
             spikes: vec![],
         };
         assert_eq!(r.rate_at(5.0), 20.0);

@@ -333,25 +333,17 @@ pub fn run_timeline(title: &str, rows: &[TimelineRow], marks: &[Mark]) -> Chart 
 
 /// Writes `dir/<name>.svg` and `dir/<name>.png`, each atomically.
 ///
-/// The name must be a plain file stem (letters, digits, `_`, `-`, `.`, not
-/// starting with `.`), so a chart can never write outside `dir`.
+/// The name must pass the one name rule for paths ([`crate::names`]), so
+/// a chart can never write outside `dir`.
 pub fn write_chart(dir: &Path, chart: &Chart) -> std::io::Result<()> {
-    if !is_safe_stem(&chart.name) {
+    if let Err(e) = crate::names::check_name(&chart.name, crate::names::NameUse::Path) {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            format!("chart name {:?} is not a plain file stem", chart.name),
+            format!("chart name {}\n  allowed: {}", e.problem, e.allowed),
         ));
     }
     write_atomic(&dir.join(format!("{}.svg", chart.name)), chart.svg.as_bytes())?;
     write_atomic(&dir.join(format!("{}.png", chart.name)), &chart.png)
-}
-
-fn is_safe_stem(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 // ---------------------------------------------------------------------------

@@ -19,23 +19,66 @@ enum Segment<'a> {
     Index(usize),
 }
 
+/// The keys and indices of a field path such as `a.b[2].c`; a key in
+/// double quotes may hold dots (`space."strategy.check_interval"[1]`).
 fn segments(path: &str) -> Vec<Segment<'_>> {
     let mut out = Vec::new();
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        let (key, rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            out.push(Segment::Key(key));
-        }
-        for idx in rest.split('[').filter(|s| !s.is_empty()) {
-            if let Ok(i) = idx.trim_end_matches(']').parse() {
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            out.push(Segment::Key(&quoted[..end]));
+            rest = quoted.get(end + 1..).unwrap_or("");
+        } else if let Some(index) = rest.strip_prefix('[') {
+            let end = index.find(']').unwrap_or(index.len());
+            if let Ok(i) = index[..end].parse() {
                 out.push(Segment::Index(i));
             }
+            rest = index.get(end + 1..).unwrap_or("");
+        } else if let Some(after) = rest.strip_prefix('.') {
+            rest = after;
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            out.push(Segment::Key(&rest[..end]));
+            rest = &rest[end..];
         }
     }
     out
+}
+
+/// Most parts of a dotted key the TOML reader takes (its recursion limit).
+pub const MAX_KEY_PARTS: usize = 80;
+
+/// The byte offset of the first `[header]` or `key =` line whose dotted
+/// key has more than [`MAX_KEY_PARTS`] parts: the place of a "recursion
+/// limit" error, which the TOML reader reports without a span.
+pub fn too_deep_key(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim_start();
+        let key = match trimmed.strip_prefix('[') {
+            Some(header) => header.trim_start_matches('['),
+            None => trimmed,
+        };
+        let mut parts = 1;
+        let mut quote: Option<char> = None;
+        for ch in key.chars() {
+            match (quote, ch) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(ch),
+                (None, '.') => parts += 1,
+                (None, ']' | '=' | '#' | '{') => break,
+                _ => {}
+            }
+        }
+        if parts > MAX_KEY_PARTS {
+            return Some(start + (line.len() - trimmed.len()));
+        }
+    }
+    None
 }
 
 impl<'i> SpannedDoc<'i> {
@@ -222,6 +265,25 @@ mod tests {
             doc.path_at(&(at..at + 3)),
             "strategy.success_criteria.max_error_rate_pct"
         );
+    }
+
+    #[test]
+    fn quoted_keys_may_hold_dots() {
+        let text = "[space]\n\"strategy.check_interval\" = [\"10s\", \"20s\"]\n";
+        let doc = SpannedDoc::parse(text).unwrap();
+        let at = doc.offset_of("space.\"strategy.check_interval\"[1]");
+        assert_eq!(&text[at..][..5], "\"20s\"");
+    }
+
+    #[test]
+    fn finds_keys_nested_too_deep() {
+        let deep = vec!["a"; MAX_KEY_PARTS + 1].join(".");
+        let text = format!("name = 'x'\n  [{deep}]\nx = 1\n");
+        assert_eq!(too_deep_key(&text), Some(text.find('[').unwrap()));
+        let quoted = format!("name = 'x'\n\"{deep}\" = 1\n");
+        assert_eq!(too_deep_key(&quoted), None, "one quoted key");
+        let shallow = format!("{} = 1\n", vec!["a"; MAX_KEY_PARTS].join("."));
+        assert_eq!(too_deep_key(&shallow), None);
     }
 
     #[test]

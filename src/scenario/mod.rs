@@ -6,6 +6,7 @@
 //! the rest of the crate uses and never checks again.
 
 pub mod error;
+pub mod inputs;
 pub mod locate;
 pub mod raw;
 pub mod types;
@@ -23,6 +24,7 @@ pub use validate_strategy::{preset_steps, shorthand_steps};
 pub use error::{FieldError, ScenarioError};
 pub use types::*;
 
+use inputs::InputFiles;
 use locate::SpannedDoc;
 use std::path::Path;
 
@@ -39,19 +41,29 @@ pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
 /// by `fidelity` when given (a `--fidelity` flag): the scenario is validated
 /// for the mode it will run in, limits and all.
 pub fn load_with(path: &Path, fidelity: Option<Fidelity>) -> Result<Scenario, Vec<ScenarioError>> {
+    let text = read_text(path, "a path to a readable scenario file (TOML)").map_err(|e| vec![*e])?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
+    parse_with(path, &text, stem, fidelity)
+}
+
+/// Reads a text file of at most 10 MiB (a scenario, a sweep or a tune
+/// file), never reading past the limit: a folder, an unreadable file, a
+/// larger one or bytes that are not UTF-8 (located at the first invalid
+/// byte) are errors. `allowed` says what the path should name.
+pub fn read_text(path: &Path, allowed: &str) -> Result<String, Box<ScenarioError>> {
     let unreadable = |e: std::io::Error| {
-        vec![ScenarioError::whole_file(
+        Box::new(ScenarioError::whole_file(
             path,
             format!("cannot read the file: {}", io_reason(&e)),
-            "a path to a readable scenario file (TOML)",
-        )]
+            allowed,
+        ))
     };
     if path.is_dir() {
-        return Err(vec![ScenarioError::whole_file(
+        return Err(Box::new(ScenarioError::whole_file(
             path,
             "is a folder, not a file",
-            "a path to a scenario file (TOML)",
-        )]);
+            allowed,
+        )));
     }
     let mut bytes = Vec::new();
     let limit = validate::limits::MAX_FILE_BYTES;
@@ -59,16 +71,16 @@ pub fn load_with(path: &Path, fidelity: Option<Fidelity>) -> Result<Scenario, Ve
         .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, limit + 1), &mut bytes))
         .map_err(unreadable)?;
     if bytes.len() as u64 > limit {
-        return Err(vec![ScenarioError::whole_file(
+        return Err(Box::new(ScenarioError::whole_file(
             path,
             format!("is larger than {} MiB", limit / (1024 * 1024)),
-            "a scenario file of at most 10 MiB",
-        )]);
+            "a file of at most 10 MiB",
+        )));
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-        vec![ScenarioError::at(
+        Box::new(ScenarioError::at(
             path,
             &prefix,
             valid,
@@ -77,10 +89,48 @@ pub fn load_with(path: &Path, fidelity: Option<Fidelity>) -> Result<Scenario, Ve
                 "the file is not UTF-8 text (an invalid byte here)",
                 "a UTF-8 TOML file",
             ),
-        )]
-    })?;
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
-    parse_with(path, &text, stem, fidelity)
+        ))
+    })
+}
+
+/// A TOML error in `text` (from `file`), placed at its span and named by
+/// the field around it. Keys nested past the reader's depth limit have no
+/// span; they are found in the text.
+pub fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> ScenarioError {
+    toml_error_in(file, text, &SpannedDoc::parse(text), e)
+}
+
+fn toml_error_in(file: &Path, text: &str, doc: &Option<SpannedDoc>, e: &toml::de::Error) -> ScenarioError {
+    if e.span().is_none() || e.message().contains("recursion limit") {
+        if let Some(at) = locate::too_deep_key(text) {
+            return ScenarioError::at(
+                file,
+                text,
+                at,
+                FieldError::new(
+                    "",
+                    format!(
+                        "this key has more than {} parts ({})",
+                        locate::MAX_KEY_PARTS,
+                        e.message().trim()
+                    ),
+                    "fewer nested keys and tables: no field of the format is more than a few levels deep",
+                ),
+            );
+        }
+    }
+    let span = e.span().unwrap_or(0..0);
+    // A syntax error leaves no document; a best-effort parse still names
+    // the field around it.
+    let path = match doc {
+        Some(d) => d.path_at(&span),
+        None => SpannedDoc::parse_partial(text).path_at(&span),
+    };
+    let mut field = serde_field_error(path, e.message());
+    if doc.is_none() && field.allowed.is_empty() {
+        field.allowed = "valid TOML (https://toml.io): key = value lines and [table] headers".into();
+    }
+    ScenarioError::at(file, text, span.start, field)
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -103,6 +153,28 @@ pub fn parse_with(
     text: &str,
     default_name: &str,
     fidelity: Option<Fidelity>,
+) -> Result<Scenario, Vec<ScenarioError>> {
+    parse_in(file, text, default_name, fidelity, &InputFiles::new())
+}
+
+/// [`parse`], reading the files the scenario names (a replay CSV) through
+/// `inputs`: read once, shared with every scenario parsed through it, and
+/// recorded for a fingerprint of everything an experiment reads.
+pub fn parse_shared(
+    file: &Path,
+    text: &str,
+    default_name: &str,
+    inputs: &InputFiles,
+) -> Result<Scenario, Vec<ScenarioError>> {
+    parse_in(file, text, default_name, None, inputs)
+}
+
+fn parse_in(
+    file: &Path,
+    text: &str,
+    default_name: &str,
+    fidelity: Option<Fidelity>,
+    inputs: &InputFiles,
 ) -> Result<Scenario, Vec<ScenarioError>> {
     let blank = text.lines().all(|l| {
         let l = l.trim();
@@ -130,25 +202,12 @@ pub fn parse_with(
             return Err(locate_all(file, text, &doc, misshapen));
         }
     }
-    let mut raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        // A syntax error leaves no document; a best-effort parse still names
-        // the field around it.
-        let path = match &doc {
-            Some(d) => d.path_at(&span),
-            None => SpannedDoc::parse_partial(text).path_at(&span),
-        };
-        let mut field = serde_field_error(path, e.message());
-        if doc.is_none() && field.allowed.is_empty() {
-            field.allowed = "valid TOML (https://toml.io): key = value lines and [table] headers".into();
-        }
-        vec![ScenarioError::at(file, text, span.start, field)]
-    })?;
+    let mut raw: raw::RawScenario = toml::from_str(text).map_err(|e| vec![toml_error_in(file, text, &doc, &e)])?;
     if let Some(f) = fidelity {
         raw.fidelity = Some(f.as_str().to_string());
     }
     let base_dir = file.parent().unwrap_or(Path::new("."));
-    validate::validate(&raw, default_name, base_dir).map_err(|errors| locate_all(file, text, &doc, errors))
+    validate::validate_with(&raw, default_name, base_dir, inputs).map_err(|errors| locate_all(file, text, &doc, errors))
 }
 
 /// Tables of the format, which must not be written as arrays (serde would

@@ -208,6 +208,19 @@ pub struct ReleaseSpec {
     pub new: VersionSpec,
 }
 
+impl ReleaseSpec {
+    /// Whether the new version behaves differently from `stable` in any
+    /// way (its label aside): a "bad" release that does not cannot be
+    /// caught, only mislabelled.
+    pub fn changes_behaviour(&self, stable: &VersionSpec) -> bool {
+        let same_label = VersionSpec {
+            label: stable.label.clone(),
+            ..self.new.clone()
+        };
+        same_label != *stable
+    }
+}
+
 /// `[metrics]`.
 #[derive(Clone, Debug)]
 pub struct MetricsSpec {

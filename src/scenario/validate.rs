@@ -365,16 +365,22 @@ pub fn validate(
     default_name: &str,
     base_dir: &std::path::Path,
 ) -> Result<Scenario, Vec<FieldError>> {
+    validate_with(raw, default_name, base_dir, &super::inputs::InputFiles::new())
+}
+
+/// [`validate`], reading the files the scenario names through `inputs`,
+/// which shares them with every other scenario validated through it.
+pub fn validate_with(
+    raw: &RawScenario,
+    default_name: &str,
+    base_dir: &std::path::Path,
+    inputs: &super::inputs::InputFiles,
+) -> Result<Scenario, Vec<FieldError>> {
     let mut c = Checker { errors: Vec::new() };
 
     let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
-    let usable = name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
-    if !usable || !name.chars().any(|ch| ch.is_ascii_alphanumeric()) || name.len() > 100 {
-        c.fail(
-            "name",
-            format!("\"{name}\" is not a usable name (it names the report folder)"),
-            "up to 100 letters, digits, '-', '_' and '.', with at least one letter or digit",
-        );
+    if let Err(e) = crate::names::check_name(&name, crate::names::NameUse::Path) {
+        c.fail("name", e.problem, e.allowed);
     }
     let seed = match raw.seed {
         None => 1,
@@ -537,7 +543,7 @@ pub fn validate(
 
     // [traffic]
     let tr = raw.traffic.as_ref();
-    let shape = super::validate_traffic::shape(&mut c, tr, base_dir);
+    let shape = super::validate_traffic::shape(&mut c, tr, base_dir, inputs);
     // Limits use the highest rate the shape can reach.
     let rate_rps = shape.max_rate();
     let latency_slo = tr

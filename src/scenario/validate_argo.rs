@@ -24,6 +24,15 @@ pub(super) fn analysis(c: &mut Checker, raw: Option<&[RawArgoMetric]>, metrics: 
     let mut out = Vec::new();
     for (i, m) in list.iter().enumerate() {
         let path = |f: &str| format!("strategy.analysis[{i}].{f}");
+        // The name reaches the `trigger` column of every row: the one name
+        // rule for labels.
+        if let Some(Err(e)) = m
+            .name
+            .as_deref()
+            .map(|n| crate::names::check_name(n, crate::names::NameUse::Label))
+        {
+            c.fail(&path("name"), e.problem, e.allowed);
+        }
         let Some(query) = m.query.as_deref() else {
             c.fail(&path("query"), "is required", names.join(", "));
             continue;

@@ -1,6 +1,7 @@
 //! Validation of the traffic shape: constant, diurnal or a replayed CSV
 //! series, with spikes on top.
 
+use super::inputs::InputFiles;
 use super::raw::RawTraffic;
 use super::validate::{limits, show, Checker};
 use crate::engine::SimDuration;
@@ -11,8 +12,9 @@ use std::path::Path;
 const MAX_REPLAY_ROWS: usize = 1_000_000;
 
 /// Validates the shape fields of `[traffic]`; `base_dir` is the scenario
-/// file's folder, for `replay_file`.
-pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path) -> TrafficShape {
+/// file's folder, for `replay_file`, which is read through `inputs` (once
+/// for every scenario that shares them).
+pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path, inputs: &InputFiles) -> TrafficShape {
     let rate_allowed = format!("a number of requests per second from 0 to {}", limits::MAX_RATE_RPS);
     let rate = |c: &mut Checker, path: &str, v: Option<f64>| -> f64 {
         match v {
@@ -96,7 +98,7 @@ pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path) -
                 );
                 BaseShape::Constant(0.0)
             }
-            Some(file) => replay(c, &base_dir.join(file)),
+            Some(file) => replay(c, &base_dir.join(file), inputs),
         },
         _ => BaseShape::Constant(rate(c, "traffic.rate_rps", tr.and_then(|t| t.rate_rps))),
     };
@@ -140,48 +142,40 @@ pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path) -
     shape
 }
 
-/// Reads a replayed series: a header `t_s,rps`, then rows with increasing
-/// times. Problems name the CSV file, line and column.
-fn replay(c: &mut Checker, path: &Path) -> BaseShape {
-    let shown = path.display().to_string();
-    let fail = |c: &mut Checker, problem: String| {
-        c.fail(
-            "traffic.replay_file",
-            problem,
-            "a CSV file with a header t_s,rps and rows of increasing t_s and rps >= 0",
-        );
-        BaseShape::Constant(0.0)
-    };
-    let meta = std::fs::metadata(path);
-    if meta.as_ref().map_or(true, |m| !m.is_file()) {
-        return fail(c, format!("{shown}: cannot read the file"));
+/// What a replay file must hold.
+const REPLAY_ALLOWED: &str = "a CSV file with a header t_s,rps and rows of increasing t_s and rps >= 0";
+
+/// The replayed series at `path`, read and parsed once per `inputs`.
+fn replay(c: &mut Checker, path: &Path, inputs: &InputFiles) -> BaseShape {
+    match inputs.replay(path, limits::MAX_FILE_BYTES, parse_replay) {
+        Ok(points) => BaseShape::Replay(points),
+        Err(problem) => {
+            c.fail("traffic.replay_file", problem, REPLAY_ALLOWED);
+            BaseShape::Constant(0.0)
+        }
     }
-    if meta.map_or(0, |m| m.len()) > limits::MAX_FILE_BYTES {
-        return fail(c, format!("{shown}: larger than 10 MiB"));
-    }
-    let mut reader = match csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path) {
-        Ok(r) => r,
-        Err(e) => return fail(c, format!("{shown}: {e}")),
-    };
+}
+
+/// Parses a replayed series: a header `t_s,rps`, then rows with increasing
+/// times. Problems name the CSV file (`shown`), line and column.
+fn parse_replay(shown: &str, bytes: &[u8]) -> Result<Vec<(f64, f64)>, String> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
     match reader.headers() {
         Ok(h) if h.iter().collect::<Vec<_>>() == ["t_s", "rps"] => {}
         Ok(h) => {
-            return fail(
-                c,
-                format!("{shown}:1: the header is `{}`", h.iter().collect::<Vec<_>>().join(",")),
-            )
+            return Err(format!(
+                "{shown}:1: the header is `{}`",
+                h.iter().collect::<Vec<_>>().join(",")
+            ))
         }
-        Err(e) => return fail(c, format!("{shown}: {e}")),
+        Err(e) => return Err(format!("{shown}: {e}")),
     }
     let mut points: Vec<(f64, f64)> = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => return fail(c, format!("{shown}:{line}: {e}")),
-        };
+        let record = record.map_err(|e| format!("{shown}:{line}: {e}"))?;
         if points.len() >= MAX_REPLAY_ROWS {
-            return fail(c, format!("{shown}: more than {MAX_REPLAY_ROWS} rows"));
+            return Err(format!("{shown}: more than {MAX_REPLAY_ROWS} rows"));
         }
         let field = |k: usize, name: &str| -> Result<f64, String> {
             let text = record.get(k).unwrap_or("");
@@ -195,20 +189,16 @@ fn replay(c: &mut Checker, path: &Path) -> BaseShape {
                     )
                 })
         };
-        let (t, rps) = match (field(0, "t_s"), field(1, "rps")) {
-            (Ok(t), Ok(r)) => (t, r),
-            (Err(e), _) | (_, Err(e)) => return fail(c, e),
-        };
+        let (t, rps) = (field(0, "t_s")?, field(1, "rps")?);
         if points.last().is_some_and(|&(prev, _)| t <= prev) {
-            return fail(
-                c,
-                format!("{shown}:{line}:1: column `t_s`: {t} is not after the previous row"),
-            );
+            return Err(format!(
+                "{shown}:{line}:1: column `t_s`: {t} is not after the previous row"
+            ));
         }
         points.push((t, rps));
     }
     if points.is_empty() {
-        return fail(c, format!("{shown}: no rows after the header"));
+        return Err(format!("{shown}: no rows after the header"));
     }
-    BaseShape::Replay(points)
+    Ok(points)
 }
