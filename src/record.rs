@@ -3,6 +3,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::metrics::{histogram_quantile, Counters};
+use crate::model::queue_stats::{QueueFigures, QueueStats};
 use crate::model::world::{TrafficTotals, WorldChange};
 use crate::model::{Version, World};
 use crate::scenario::RecoveryKind;
@@ -50,6 +51,9 @@ pub struct TimelineRow {
     pub errors: [u64; 2],
     /// p99 latency since the previous row, seconds, per version.
     pub p99_s: [Option<f64>; 2],
+    /// With `[capacity]`: what the queues did since the previous row, per
+    /// version (`None` without `[capacity]` or without requests).
+    pub queue: [Option<QueueFigures>; 2],
     /// Faults on at `t`, joined by `+`.
     pub active_faults: String,
 }
@@ -102,6 +106,9 @@ pub struct Summary {
     /// Distinct sessions that saw a failure from the new version (with
     /// sessions).
     pub blast_radius_users: Option<u64>,
+    /// With `[capacity]`: what the queues of each version did over the run
+    /// (`None` without `[capacity]` or for a version without requests).
+    pub queue: [Option<QueueFigures>; 2],
     /// What happened to the games (with `[gaming]`).
     pub gaming: Option<GamingOutcome>,
 }
@@ -232,6 +239,8 @@ pub struct Recorder<'s> {
     /// Timeline rows (bounded by validation: at most 1,000,000 samples).
     pub timeline: Vec<TimelineRow>,
     last_counters: [Counters; 2],
+    /// With `[capacity]`: the queue records at the previous row.
+    last_queue: Option<[QueueStats; 2]>,
     /// When a trigger fired.
     pub triggered_at: Option<SimTime>,
     /// Why the rollback started.
@@ -259,6 +268,7 @@ impl<'s> Recorder<'s> {
                 world.metrics.live(Version::Stable).clone(),
                 world.metrics.live(Version::New).clone(),
             ],
+            last_queue: queue_records(world),
             triggered_at: None,
             trigger: None,
             recovery: None,
@@ -316,6 +326,13 @@ impl<'s> Recorder<'s> {
             p99_s[v.index()] = histogram_quantile(0.99, world.metrics.bounds_s(), &d.buckets);
             self.last_counters[v.index()] = live.clone();
         }
+        let mut queue = [None; 2];
+        if let (Some(last), Some(now)) = (self.last_queue.as_mut(), queue_records(world)) {
+            for v in Version::ALL {
+                queue[v.index()] = now[v.index()].since(&last[v.index()]).figures();
+            }
+            *last = now;
+        }
         self.timeline.push(TimelineRow {
             t,
             phase,
@@ -324,9 +341,16 @@ impl<'s> Recorder<'s> {
             requests,
             errors,
             p99_s,
+            queue,
             active_faults: world.active_faults(),
         });
     }
+}
+
+/// Both versions' queue records, with `[capacity]`.
+fn queue_records(world: &World) -> Option<[QueueStats; 2]> {
+    let [stable, new] = Version::ALL.map(|v| world.queue_stats(v).cloned());
+    Some([stable?, new?])
 }
 
 /// Builds the summary at the end of a run.
@@ -367,6 +391,7 @@ impl SummaryParts<'_> {
             totals: world.totals.clone(),
             counterfactual_failed: None,
             blast_radius_users: world.blast_radius_users(),
+            queue: Version::ALL.map(|v| world.queue_stats(v).and_then(QueueStats::figures)),
             gaming: world.games().map(|floor| GamingOutcome {
                 totals: floor.totals,
                 recovery: floor.recovery(|id| world.instance(id).is_some_and(|i| i.version == Version::Stable)),

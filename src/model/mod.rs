@@ -9,6 +9,8 @@ pub mod games;
 pub mod health;
 pub mod instance;
 pub mod metrics;
+pub mod quadrature;
+pub mod queue_stats;
 pub mod queueing;
 pub mod sessions;
 pub mod traffic;

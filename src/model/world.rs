@@ -308,12 +308,6 @@ pub struct TrafficTotals {
     /// Requests routed to an instance that was not routable: always zero
     /// unless the model is broken (checked by the invariant checker).
     pub routed_to_unroutable: u64,
-    /// Requests that waited in a queue before service, per version.
-    pub waited: [u64; 2],
-    /// Total time requests spent waiting, seconds (summed in event order).
-    pub wait_s: f64,
-    /// Requests that started service.
-    pub started: u64,
     /// Requests that timed out in a queue, per version.
     pub timed_out: [u64; 2],
 }
@@ -384,19 +378,35 @@ impl BucketModel {
                 bounds_s[i - 1]
             }
         };
+        // Each distinct point is evaluated once (with `[capacity]` the CDF
+        // is a convolution, worth not repeating).
+        let at_edge: Vec<f64> = (0..=n).map(|i| cdf(edge(i))).collect();
         let p_fast_total = cdf(slo);
+        let below_slo = |i: usize| if edge(i) <= slo { at_edge[i] } else { p_fast_total };
+        let above_slo = |i: usize| if edge(i) >= slo { at_edge[i] } else { p_fast_total };
         let p_slow = 1.0 - p_fast_total;
         let mut fast = Vec::with_capacity(n);
         let mut slow = Vec::with_capacity(n);
         for i in 0..n {
-            let (lo, hi) = (edge(i), edge(i + 1));
-            let f = cdf(hi.min(slo)) - cdf(lo.min(slo));
-            let s = cdf(hi.max(slo)) - cdf(lo.max(slo));
+            let f = below_slo(i + 1) - below_slo(i);
+            let s = above_slo(i + 1) - above_slo(i);
             fast.push(if p_fast_total > 0.0 { f / p_fast_total } else { 0.0 });
             slow.push(if p_slow > 0.0 { s / p_slow } else { 0.0 });
         }
         BucketModel { p_slow, fast, slow }
     }
+}
+
+/// Aggregate mode with `[capacity]`: the queue of a stretch at one
+/// instance and what follows from it, for a key of (offered requests per
+/// instance, stretch length, latency factor) as bits.
+#[derive(Clone, Debug)]
+struct QueueState {
+    key: [u64; 3],
+    queue: super::queueing::TickQueue,
+    model: BucketModel,
+    shape: super::queue_stats::WaitShape,
+    timeout: SimDuration,
 }
 
 /// Draws a multinomial sample of `n` over `probs` by conditional binomials,
@@ -487,6 +497,10 @@ pub struct World {
     scheduled: Vec<(SimTime, u8, WorldEvent)>,
     changes: Vec<WorldChange>,
     capacity: Option<crate::scenario::CapacitySpec>,
+    /// With `[capacity]`: what the queues of each version did.
+    queue_stats: Option<[super::queue_stats::QueueStats; 2]>,
+    /// Aggregate mode with `[capacity]`: each version's last queue state.
+    queue_cache: [Option<QueueState>; 2],
     balancer: super::balancer::Balancer,
     balancer_policy: BalancerPolicy,
     loads: Vec<Load>,
@@ -591,6 +605,11 @@ impl World {
             scheduled: Vec::new(),
             changes: Vec::new(),
             capacity: scenario.capacity.clone(),
+            queue_stats: scenario.capacity.as_ref().map(|cap| {
+                let empty = super::queue_stats::QueueStats::new(cap.queue_timeout);
+                [empty.clone(), empty]
+            }),
+            queue_cache: [None, None],
             balancer: super::balancer::Balancer::new(scenario.traffic.balancer),
             balancer_policy: scenario.traffic.balancer,
             loads: Vec::new(),
@@ -1542,11 +1561,9 @@ impl World {
     fn start_service(&mut self, now: SimTime, instance: InstanceId, request: Queued) {
         let v = request.version.index();
         let wait = now - request.arrival;
-        if wait > SimDuration::ZERO {
-            self.totals.waited[v] += 1;
-            self.totals.wait_s += wait.as_secs_f64();
+        if let Some(stats) = self.queue_stats.as_mut() {
+            stats[v].served(wait.0);
         }
-        self.totals.started += 1;
         if self.capacity.is_some() {
             self.loads[instance.0 as usize].busy += 1;
         }
@@ -1597,6 +1614,9 @@ impl World {
         for load in &mut self.loads {
             for r in load.queue.drain(..) {
                 let v = r.version.index();
+                if let Some(stats) = self.queue_stats.as_mut() {
+                    stats[v].cut_off((now - r.arrival).0);
+                }
                 self.totals.timed_out[v] += 1;
                 self.totals.errors[v] += 1;
                 self.totals.failed[v] += 1;
@@ -1654,6 +1674,11 @@ impl World {
         None
     }
 
+    /// With `[capacity]`: what the queues of `version` did so far.
+    pub fn queue_stats(&self, version: Version) -> Option<&super::queue_stats::QueueStats> {
+        self.queue_stats.as_ref().map(|s| &s[version.index()])
+    }
+
     /// Whether every instance keeps to its capacity: at most `concurrency`
     /// in service, and a queue only when all servers are busy.
     pub fn capacity_problem(&self) -> Option<String> {
@@ -1693,6 +1718,9 @@ impl World {
             }
             self.loads[i].queue.pop_front();
             let v = head.version.index();
+            if let Some(stats) = self.queue_stats.as_mut() {
+                stats[v].timed_out();
+            }
             self.totals.timed_out[v] += 1;
             self.totals.errors[v] += 1;
             self.totals.failed[v] += 1;
@@ -1809,31 +1837,45 @@ impl World {
         let v = version.index();
         let factor = self.faults.latency_factor(version, uptime);
         let service = self.versions[v].latency.scaled(factor);
-        // With a capacity model, the stretch's queue at each instance.
-        let queue = self.capacity.as_ref().map(|cap| {
-            let q = super::queueing::tick(
-                per_instance,
-                span_s,
-                cap.concurrency,
-                service.mean(),
-                cap.queue_timeout.as_secs_f64(),
-            );
-            (q, cap.queue_timeout)
-        });
+        // With a capacity model, the stretch's queue at each instance; the
+        // same offered rate and service give the same queue, kept from the
+        // last stretch rather than recomputed (a pure function of the key).
+        let queue = match (self.capacity.clone(), self.queue_stats.as_ref()) {
+            (Some(cap), Some(stats)) => {
+                let key = [per_instance.to_bits(), span_s.to_bits(), factor.to_bits()];
+                Some(match self.queue_cache[v].take() {
+                    Some(kept) if kept.key == key => kept,
+                    _ => {
+                        let q = super::queueing::tick(
+                            per_instance,
+                            span_s,
+                            cap.concurrency,
+                            service.mean(),
+                            cap.queue_timeout.as_secs_f64(),
+                        );
+                        QueueState {
+                            key,
+                            model: BucketModel::from_cdf(
+                                |x| super::queueing::served_latency_cdf(&service, &q.waits, q.p_timeout, x),
+                                self.metrics.bounds_s(),
+                                self.latency_slo_s,
+                            ),
+                            shape: stats[v].shape(&q),
+                            queue: q,
+                            timeout: cap.queue_timeout,
+                        }
+                    }
+                })
+            }
+            _ => None,
+        };
         let timed_out = match &queue {
-            Some((q, _)) => binomial(m, q.p_timeout, &mut self.streams.latency),
+            Some(state) => binomial(m, state.queue.p_timeout, &mut self.streams.latency),
             None => 0,
         };
         let owned;
         let model = match &queue {
-            Some((q, _)) => {
-                owned = BucketModel::from_cdf(
-                    |x| super::queueing::served_latency_cdf(&service, &q.waits, q.p_timeout, x),
-                    self.metrics.bounds_s(),
-                    self.latency_slo_s,
-                );
-                &owned
-            }
+            Some(state) => &state.model,
             None if factor == 1.0 => &self.buckets[v],
             None => {
                 owned = BucketModel::new(&service, self.metrics.bounds_s(), self.latency_slo_s);
@@ -1861,8 +1903,8 @@ impl World {
         // instance busier than its threshold: by PASTA, that state's share.
         let base_err = self.versions[v].error_prob;
         let p_err = match (self.faults.load_threshold(), &queue) {
-            (Some(share), Some((q, _))) => {
-                let busier = q.p_busier_than(share);
+            (Some(share), Some(state)) => {
+                let busier = state.queue.p_busier_than(share);
                 busier * self.faults.error_prob(base_err, version, uptime, 1.0, false)
                     + (1.0 - busier) * self.faults.error_prob(base_err, version, uptime, 0.0, false)
             }
@@ -1871,12 +1913,16 @@ impl World {
         let errors_slow = binomial(slow, p_err, &mut self.streams.errors);
         let errors_fast = binomial(served - slow, p_err, &mut self.streams.errors);
         let mut errors = errors_slow + errors_fast;
-        if let Some((_, timeout)) = queue {
+        if let Some(state) = queue {
+            if let Some(stats) = self.queue_stats.as_mut() {
+                stats[v].add_shape(m as f64, &state.shape);
+            }
             self.totals.timed_out[v] += timed_out;
             if self.histograms {
-                self.bucket_scratch[self.metrics.bucket_of(timeout.as_secs_f64())] += timed_out;
+                self.bucket_scratch[self.metrics.bucket_of(state.timeout.as_secs_f64())] += timed_out;
             }
             errors += timed_out;
+            self.queue_cache[v] = Some(state);
         }
         self.totals.routed[v] += m;
         self.totals.errors[v] += errors;

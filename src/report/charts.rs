@@ -1900,6 +1900,7 @@ mod tests {
             requests,
             errors,
             p99_s: [Some(0.120), (requests[1] > 0).then_some(0.250)],
+            queue: [None; 2],
             active_faults: String::new(),
         }
     }

@@ -7,11 +7,12 @@
 use super::narrate::{describe, trigger_names};
 use crate::engine::time::format_secs;
 use crate::engine::{SimDuration, SimTime};
+use crate::model::queue_stats::QueueFigures;
 use crate::model::{InstanceStatus, Version};
 use crate::record::{EventSink, RunSoFar, SimEvent, Summary, TimelineRow};
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 45] = [
+pub const SUMMARY_COLUMNS: [&str; 53] = [
     "scenario",
     "strategy",
     "release",
@@ -37,6 +38,14 @@ pub const SUMMARY_COLUMNS: [&str; 45] = [
     "blast_radius_users",
     "dropped_requests",
     "availability_pct",
+    "stable_wait_mean_ms",
+    "stable_wait_p99_ms",
+    "stable_waited_pct",
+    "stable_timed_out_pct",
+    "new_wait_mean_ms",
+    "new_wait_p99_ms",
+    "new_waited_pct",
+    "new_timed_out_pct",
     "checks_run",
     "games_started",
     "games_completed",
@@ -59,6 +68,20 @@ pub const SUMMARY_COLUMNS: [&str; 45] = [
     "games_recovered",
 ];
 
+/// The queue columns of one version, after its name, in both files.
+const QUEUE_COLUMNS: [&str; 4] = ["wait_mean_ms", "wait_p99_ms", "waited_pct", "timed_out_pct"];
+
+/// The cells of [`QUEUE_COLUMNS`] (empty without `[capacity]` or requests),
+/// shares with `pct_decimals`.
+fn queue_cells(q: Option<QueueFigures>, pct_decimals: usize) -> [String; 4] {
+    [
+        fixed(q.map(|q| q.wait_mean_s * 1000.0), 3),
+        fixed(q.map(|q| q.wait_p99_s * 1000.0), 3),
+        fixed(q.map(|q| q.waited_pct), pct_decimals),
+        fixed(q.map(|q| q.timed_out_pct), pct_decimals),
+    ]
+}
+
 /// Columns of `events.csv`.
 pub const EVENT_COLUMNS: [&str; 4] = ["t_s", "kind", "subject", "detail"];
 
@@ -72,7 +95,10 @@ pub fn timeline_columns() -> Vec<String> {
         cols.push(format!("{}_routable", v.as_str()));
     }
     for v in Version::ALL {
-        for m in ["requests", "errors", "error_rate_pct", "p99_ms"] {
+        for m in ["requests", "errors", "error_rate_pct", "p99_ms"]
+            .iter()
+            .chain(&QUEUE_COLUMNS)
+        {
             cols.push(format!("{}_{m}", v.as_str()));
         }
     }
@@ -140,8 +166,11 @@ pub fn summary_record(s: &Summary) -> Vec<String> {
         s.blast_radius_users.map(|u| u.to_string()).unwrap_or_default(),
         s.totals.dropped.iter().sum::<u64>().to_string(),
         fixed(s.availability_pct(), 4),
-        s.checks.to_string(),
     ];
+    for v in Version::ALL {
+        row.extend(queue_cells(s.queue[v.index()], 4));
+    }
+    row.push(s.checks.to_string());
     match &s.gaming {
         None => row.extend(std::iter::repeat_n(String::new(), 19)),
         Some(g) => {
@@ -194,6 +223,7 @@ pub fn timeline_csv(rows: &[TimelineRow]) -> Vec<u8> {
             rec.push(r.errors[i].to_string());
             rec.push(fixed(rate, 3));
             rec.push(fixed(r.p99_s[i].map(|s| s * 1000.0), 3));
+            rec.extend(queue_cells(r.queue[i], 3));
         }
         rec.push(r.active_faults.clone());
         w.write_record(&rec).expect("in-memory write");
@@ -251,5 +281,25 @@ impl<W: std::io::Write> EventsCsv<W> {
 impl<W: std::io::Write> EventSink for EventsCsv<W> {
     fn event(&mut self, t: SimTime, event: &SimEvent, _so_far: &RunSoFar) {
         self.row(t, event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_queue_columns_are_the_queue_columns_of_each_version() {
+        // `SUMMARY_COLUMNS` spells them out (a const array); they must be
+        // the ones `queue_cells` fills, in its order, stable then new.
+        let at = SUMMARY_COLUMNS.iter().position(|c| *c == "availability_pct").unwrap() + 1;
+        let expected: Vec<String> = Version::ALL
+            .iter()
+            .flat_map(|v| QUEUE_COLUMNS.iter().map(move |m| format!("{}_{m}", v.as_str())))
+            .collect();
+        assert_eq!(
+            SUMMARY_COLUMNS[at..at + expected.len()],
+            expected.iter().map(String::as_str).collect::<Vec<_>>()[..]
+        );
     }
 }
