@@ -22,6 +22,7 @@ const OPTS: RunOptions = RunOptions {
     counterfactual: false,
     end_at: None,
     histograms: false,
+    guard: None,
 };
 
 fn bench_one(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str, s: &Scenario) {

@@ -39,7 +39,16 @@ pub struct RunOptions {
     /// Sweeps turn it off: the histograms have their own random stream, so
     /// every other number stays the same, and a trial costs half as much.
     pub histograms: bool,
+    /// Caps on wall time and memory (the swarm's and the fuzz target's):
+    /// a run past one stops with a `resource_cap` violation. Never changes
+    /// a result otherwise.
+    pub guard: Option<crate::guard::RunGuard>,
 }
+
+/// How many events pass between two looks at the guard: the wall clock is
+/// read rarely enough to cost nothing, often enough to stop within
+/// milliseconds.
+const GUARD_EVERY: u64 = 1024;
 
 impl Default for RunOptions {
     fn default() -> Self {
@@ -50,6 +59,7 @@ impl Default for RunOptions {
             counterfactual: true,
             end_at: None,
             histograms: true,
+            guard: None,
         }
     }
 }
@@ -222,7 +232,18 @@ fn run_loop(
     let mut checker = opts.check_invariants.then(|| InvariantChecker::for_scenario(scenario));
 
     let mut run_end = max_end;
+    let mut popped: u64 = 0;
     while let Some((now, event)) = lp.queue.pop() {
+        popped += 1;
+        if popped % GUARD_EVERY == 0 {
+            if let Some(exceeded) = opts.guard.as_ref().and_then(crate::guard::RunGuard::exceeded) {
+                return Err(Violation {
+                    invariant: "resource_cap",
+                    at: now,
+                    detail: exceeded.to_string(),
+                });
+            }
+        }
         match event {
             Event::World(ev) => {
                 lp.world.handle(now, ev);

@@ -517,6 +517,7 @@ pub fn run_tune(tune: &Tune, threads: usize, mut progress: impl FnMut(u64, u64))
         counterfactual: false,
         end_at: None,
         histograms: false,
+        guard: None,
     };
     let mut outcomes = Vec::with_capacity(tune.candidates.len());
     let mut done = 0;
