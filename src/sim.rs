@@ -5,7 +5,7 @@
 //! the recorder. With invariant checking on, the checker reads the world
 //! after every event.
 
-use crate::engine::{EventQueue, SimDuration, SimTime, Streams};
+use crate::engine::{EventQueue, SimTime, Streams};
 use crate::invariants::{InvariantChecker, Violation};
 use crate::model::world::{lanes, WorldEvent};
 use crate::model::World;
@@ -67,6 +67,9 @@ pub struct RunResult {
     pub counters: [crate::model::metrics::Counters; 2],
     /// The histogram's finite bucket bounds, seconds.
     pub bucket_bounds_s: Vec<f64>,
+    /// Events the loop handled, the counterfactual's included: what
+    /// `scenario::cost` bounds from above.
+    pub events_handled: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -113,19 +116,9 @@ pub fn run(scenario: &Scenario, seed: u64, opts: RunOptions) -> Result<RunResult
         };
         let cf = run_with(scenario, seed, Box::new(NoRollout), baseline)?;
         result.summary.counterfactual_failed = Some(cf.summary.failed_requests());
+        result.events_handled += cf.events_handled;
     }
     Ok(result)
-}
-
-/// The interval of timeline rows: the canary's check interval, or the scrape
-/// interval when there is no canary.
-fn sample_interval(scenario: &Scenario) -> SimDuration {
-    match &scenario.strategy {
-        StrategySpec::Canary(c) => c.check_interval,
-        StrategySpec::BlueGreen(b) => b.check_interval,
-        StrategySpec::Flagger(f) => f.interval,
-        _ => scenario.metrics.scrape_interval,
-    }
 }
 
 struct Loop<'a> {
@@ -177,7 +170,7 @@ pub fn run_with(
         .unwrap_or(SimTime::MAX)
         .min(SimTime::ZERO + scenario.simulation.max_duration);
     lp.queue.schedule(start_at, lanes::CONTROLLER, Event::Start);
-    let interval = sample_interval(scenario);
+    let interval = scenario.sample_interval();
     // Without detail a sample records nothing; it matters only through the
     // aggregate-mode draw it settles. When every sample falls on a scrape
     // (which settles first, in an earlier lane) it changes nothing at all,
@@ -190,7 +183,9 @@ pub fn run_with(
     let mut checker = opts.check_invariants.then(|| InvariantChecker::for_scenario(scenario));
 
     let mut run_end = max_end;
+    let mut events_handled = 0u64;
     while let Some((now, event)) = lp.queue.pop() {
+        events_handled += 1;
         match event {
             Event::World(ev) => {
                 lp.world.handle(now, ev);
@@ -285,6 +280,7 @@ pub fn run_with(
             lp.world.metrics.live(crate::model::Version::New).clone(),
         ],
         bucket_bounds_s: lp.world.metrics.bounds_s().to_vec(),
+        events_handled,
     })
 }
 

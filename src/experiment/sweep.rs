@@ -171,7 +171,7 @@ pub(crate) fn read_limited(path: &Path) -> Result<String, String> {
         return Err("is not a regular file".into());
     }
     if meta.len() > limit {
-        return Err(format!("is {} bytes; at most {limit} (10 MiB) are read", meta.len()));
+        return Err(format!("is {} bytes; at most {limit} (1 MiB) are read", meta.len()));
     }
     let mut text = String::new();
     std::io::Read::read_to_string(
@@ -183,7 +183,7 @@ pub(crate) fn read_limited(path: &Path) -> Result<String, String> {
     )
     .map_err(|e| format!("cannot read the file: {e}"))?;
     if text.len() as u64 > limit {
-        return Err(format!("is over {limit} bytes (10 MiB)"));
+        return Err(format!("is over {limit} bytes (1 MiB)"));
     }
     Ok(text)
 }
@@ -196,9 +196,11 @@ pub(crate) fn read_base(file: &Path, rel: &str) -> Result<(PathBuf, String, toml
     let text = read_limited(&base_path).map_err(|e| {
         fail(
             format!("{}: {e}", base_path.display()),
-            "a readable scenario file of at most 10 MiB",
+            "a readable scenario file of at most 1 MiB",
         )
     })?;
+    // Count the values before the parser builds a tree of them.
+    scenario::prescan::check(&base_path, &text).map_err(|e| SweepError(e[0].to_string()))?;
     let table: toml::Table = toml::from_str(&text)
         .map_err(|e| fail(format!("{}: {}", base_path.display(), e.message()), "a valid scenario"))?;
     Ok((base_path, text, table))
@@ -208,6 +210,7 @@ pub(crate) fn read_base(file: &Path, rel: &str) -> Result<(PathBuf, String, toml
 /// parse error names the file, line and column.
 pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(String, T), SweepError> {
     let text = read_limited(path).map_err(|e| SweepError(format!("{}: {e}", path.display())))?;
+    scenario::prescan::check(path, &text).map_err(|e| SweepError(e[0].to_string()))?;
     let raw = toml::from_str(&text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let err = ScenarioError::at(

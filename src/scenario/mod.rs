@@ -5,8 +5,12 @@
 //! (serde, unknown fields denied) and `validate` turns it into `types`, which
 //! the rest of the crate uses and never checks again.
 
+pub mod cost;
 pub mod error;
+pub mod limits;
 pub mod locate;
+pub mod prescan;
+mod presets;
 pub mod raw;
 pub mod types;
 pub mod units;
@@ -18,7 +22,7 @@ mod validate_gaming;
 mod validate_rollback;
 mod validate_strategy;
 mod validate_traffic;
-pub use validate_strategy::{preset_steps, shorthand_steps};
+pub use presets::{preset_steps, shorthand_steps, PresetError};
 
 pub use error::{FieldError, ScenarioError};
 pub use types::*;
@@ -62,7 +66,7 @@ pub fn load_with(path: &Path, fidelity: Option<Fidelity>) -> Result<Scenario, Ve
         return Err(vec![ScenarioError::whole_file(
             path,
             format!("is larger than {} MiB", limit / (1024 * 1024)),
-            "a scenario file of at most 10 MiB",
+            format!("a scenario file of at most {} MiB", limit / (1024 * 1024)),
         )]);
     }
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -116,6 +120,8 @@ pub fn parse_with(
             FieldError::new("", "the file is empty", MINIMAL),
         )]);
     }
+    // Count the values before the parser builds a tree of them.
+    prescan::check(file, text)?;
     let doc = SpannedDoc::parse(text);
     if let Some(d) = &doc {
         let mut misshapen = d.tables_given_as_arrays(TABLE_PATHS);
@@ -216,5 +222,7 @@ fn serde_field_error(path: String, message: &str) -> FieldError {
     FieldError::new(path, problem, allowed)
 }
 
+#[cfg(test)]
+mod limits_tests;
 #[cfg(test)]
 mod tests;

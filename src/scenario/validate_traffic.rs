@@ -7,12 +7,9 @@ use crate::engine::SimDuration;
 use crate::model::traffic::{BaseShape, Spike, TrafficShape};
 use std::path::Path;
 
-/// Most rows of a replayed series.
-const MAX_REPLAY_ROWS: usize = 1_000_000;
-
 /// Validates the shape fields of `[traffic]`; `base_dir` is the scenario
-/// file's folder, for `replay_file`.
-pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path) -> TrafficShape {
+/// file's folder, for `replay_file`; spikes start before `end`.
+pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path, end: SimDuration) -> TrafficShape {
     let rate_allowed = format!("a number of requests per second from 0 to {}", limits::MAX_RATE_RPS);
     let rate = |c: &mut Checker, path: &str, v: Option<f64>| -> f64 {
         match v {
@@ -101,7 +98,12 @@ pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path) -
         _ => BaseShape::Constant(rate(c, "traffic.rate_rps", tr.and_then(|t| t.rate_rps))),
     };
     let mut spikes = Vec::new();
-    for (i, raw) in tr.and_then(|t| t.spikes.as_ref()).into_iter().flatten().enumerate() {
+    let listed = tr.and_then(|t| t.spikes.as_deref()).unwrap_or_default();
+    for (i, raw) in c
+        .capped("traffic.spikes", listed, limits::MAX_SPIKES, "spikes")
+        .iter()
+        .enumerate()
+    {
         let path = format!("traffic.spikes[{i}]");
         for (field, set) in [
             ("at", raw.at.is_some()),
@@ -117,6 +119,7 @@ pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path) -
             }
         }
         let at = c.duration(&format!("{path}.at"), raw.at.as_ref(), SimDuration::ZERO);
+        super::validate::inside_run(c, &format!("{path}.at"), at, end, "the spike would never start");
         let duration = c.positive_duration(
             &format!("{path}.duration"),
             raw.duration.as_ref(),
@@ -156,7 +159,7 @@ fn replay(c: &mut Checker, path: &Path) -> BaseShape {
     if meta.as_ref().map_or(true, |m| !m.is_file()) {
         return fail(c, format!("{shown}: cannot read the file"));
     }
-    if meta.map_or(0, |m| m.len()) > limits::MAX_FILE_BYTES {
+    if meta.map_or(0, |m| m.len()) > limits::MAX_REPLAY_BYTES {
         return fail(c, format!("{shown}: larger than 10 MiB"));
     }
     let mut reader = match csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path) {
@@ -180,8 +183,8 @@ fn replay(c: &mut Checker, path: &Path) -> BaseShape {
             Ok(r) => r,
             Err(e) => return fail(c, format!("{shown}:{line}: {e}")),
         };
-        if points.len() >= MAX_REPLAY_ROWS {
-            return fail(c, format!("{shown}: more than {MAX_REPLAY_ROWS} rows"));
+        if points.len() >= limits::MAX_REPLAY_ROWS {
+            return fail(c, format!("{shown}: more than {} rows", limits::MAX_REPLAY_ROWS));
         }
         let field = |k: usize, name: &str| -> Result<f64, String> {
             let text = record.get(k).unwrap_or("");
