@@ -46,8 +46,8 @@ pub const MAX_GAMES: f64 = 1_000_000.0;
 /// most players and rounds.
 pub const MAX_GAME_OPERATIONS: f64 = 200_000_000.0;
 
-/// Most steps a canary may have (written out, or expanded from the
-/// shorthand or a preset: a weight and its pause count as two).
+/// Most steps a canary may have written out, and most weights the
+/// shorthand or a preset may expand to (each with its pause).
 pub const MAX_STEPS: usize = 1000;
 /// Most weights a Flagger canary may step through.
 pub const MAX_WEIGHTS: usize = 1000;
