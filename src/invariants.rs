@@ -118,7 +118,7 @@ impl InvariantChecker {
                     || (inst.status == InstanceStatus::Running && inst.health == HealthStatus::Unhealthy),
             );
         }
-        if live > limits.fleet + limits.max_surge {
+        if live > limits.fleet.saturating_add(limits.max_surge) {
             return fail(
                 "rolling_within_max_surge",
                 format!(
@@ -127,7 +127,11 @@ impl InvariantChecker {
                 ),
             );
         }
-        if serving + limits.max_unavailable + failed_on_their_own < limits.fleet {
+        if serving
+            .saturating_add(limits.max_unavailable)
+            .saturating_add(failed_on_their_own)
+            < limits.fleet
+        {
             return fail(
                 "rolling_within_max_unavailable",
                 format!(

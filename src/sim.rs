@@ -5,7 +5,7 @@
 //! the recorder. With invariant checking on, the checker reads the world
 //! after every event.
 
-use crate::engine::{EventQueue, SimDuration, SimTime, Streams};
+use crate::engine::{EventQueue, SimTime, Streams};
 use crate::invariants::{InvariantChecker, Violation};
 use crate::model::world::{lanes, WorldEvent};
 use crate::model::World;
@@ -79,6 +79,9 @@ pub struct RunResult {
     pub counters: [crate::model::metrics::Counters; 2],
     /// The histogram's finite bucket bounds, seconds.
     pub bucket_bounds_s: Vec<f64>,
+    /// Events the loop handled, the counterfactual's included: what
+    /// `scenario::cost` bounds from above.
+    pub events_handled: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -142,19 +145,9 @@ pub fn run_into(
         };
         let cf = run_loop(scenario, seed, Box::new(NoRollout), baseline, None)?;
         result.summary.counterfactual_failed = Some(cf.summary.failed_requests());
+        result.events_handled += cf.events_handled;
     }
     Ok(result)
-}
-
-/// The interval of timeline rows: the canary's check interval, or the scrape
-/// interval when there is no canary.
-fn sample_interval(scenario: &Scenario) -> SimDuration {
-    match &scenario.strategy {
-        StrategySpec::Canary(c) => c.check_interval,
-        StrategySpec::BlueGreen(b) => b.check_interval,
-        StrategySpec::Flagger(f) => f.interval,
-        _ => scenario.metrics.scrape_interval,
-    }
 }
 
 struct Loop<'a, 's> {
@@ -219,7 +212,7 @@ fn run_loop(
         .unwrap_or(SimTime::MAX)
         .min(SimTime::ZERO + scenario.simulation.max_duration);
     lp.queue.schedule(start_at, lanes::CONTROLLER, Event::Start);
-    let interval = sample_interval(scenario);
+    let interval = scenario.sample_interval();
     // Without detail a sample records nothing; it matters only through the
     // aggregate-mode draw it settles. When every sample falls on a scrape
     // (which settles first, in an earlier lane) it changes nothing at all,
@@ -232,10 +225,10 @@ fn run_loop(
     let mut checker = opts.check_invariants.then(|| InvariantChecker::for_scenario(scenario));
 
     let mut run_end = max_end;
-    let mut popped: u64 = 0;
+    let mut events_handled = 0u64;
     while let Some((now, event)) = lp.queue.pop() {
-        popped += 1;
-        if popped % GUARD_EVERY == 0 {
+        events_handled += 1;
+        if events_handled % GUARD_EVERY == 0 {
             if let Some(exceeded) = opts.guard.as_ref().and_then(crate::guard::RunGuard::exceeded) {
                 return Err(Violation {
                     invariant: "resource_cap",
@@ -339,6 +332,7 @@ fn run_loop(
             lp.world.metrics.live(crate::model::Version::New).clone(),
         ],
         bucket_bounds_s: lp.world.metrics.bounds_s().to_vec(),
+        events_handled,
     })
 }
 

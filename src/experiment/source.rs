@@ -20,11 +20,16 @@ pub(crate) struct SourceFile {
 }
 
 impl SourceFile {
-    /// Reads the file at `path` (at most 10 MiB of UTF-8).
+    /// Reads the file at `path` (UTF-8, within the file-size limit), and
+    /// counts its values before any parser builds a tree of them.
     pub fn read(path: &Path, allowed: &str) -> Result<SourceFile, Box<ScenarioError>> {
+        let text = scenario::read_text(path, allowed)?;
+        if let Err(mut errors) = scenario::prescan::check(path, &text) {
+            return Err(Box::new(errors.swap_remove(0)));
+        }
         Ok(SourceFile {
             path: path.to_path_buf(),
-            text: scenario::read_text(path, allowed)?,
+            text,
         })
     }
 
@@ -52,8 +57,11 @@ impl SourceFile {
 /// valid TOML is an error located in the base.
 pub(crate) fn read_base(experiment: &SourceFile, rel: &str) -> Result<(SourceFile, toml::Table), SweepError> {
     let base_path = experiment.path.parent().unwrap_or(Path::new(".")).join(rel);
-    let allowed = "a readable scenario file of at most 10 MiB, relative to this file";
-    let base = SourceFile::read(&base_path, allowed).map_err(|e| {
+    let allowed = format!(
+        "a readable scenario file of at most {} MiB, relative to this file",
+        scenario::limits::MAX_FILE_BYTES / (1024 * 1024)
+    );
+    let base = SourceFile::read(&base_path, &allowed).map_err(|e| {
         if e.line.is_some() {
             // Located inside the base (not UTF-8): show it there.
             SweepError(format!(
@@ -65,7 +73,7 @@ pub(crate) fn read_base(experiment: &SourceFile, rel: &str) -> Result<(SourceFil
             experiment.error(
                 "scenario",
                 format!("{}: {}", base_path.display(), e.field.problem),
-                allowed,
+                allowed.as_str(),
             )
         }
     })?;

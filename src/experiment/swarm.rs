@@ -21,7 +21,14 @@ fn pick<'a, R: Rng + ?Sized>(rng: &mut R, options: &[&'a str]) -> &'a str {
     options[rng.random_range(0..options.len())]
 }
 
-fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
+/// A time drawn as `t` moved inside a run of `end` (same unit): times at or
+/// after the end are rejected by validation. Clamping after the draw keeps
+/// every other draw of the seed where it was.
+fn inside(t: u64, end: u64) -> u64 {
+    t.min(end.saturating_sub(1))
+}
+
+fn strategy<R: Rng + ?Sized>(rng: &mut R, minutes: u64) -> String {
     match rng.random_range(0..8) {
         0 => {
             let check = rng.random_range(5..60);
@@ -59,7 +66,7 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
             rng.random_range(1..90),
             rng.random_range(1..3),
             rng.random_range(1..90),
-            rng.random_range(3..9),
+            inside(rng.random_range(3..9), minutes),
         ),
         // Surge at least 1: a percentage of unavailability can round down to 0.
         3 => format!(
@@ -73,10 +80,11 @@ fn strategy<R: Rng + ?Sized>(rng: &mut R) -> String {
         ),
         4 => format!(
             "kind = \"blue_green\"\nvalidation_duration = \"{}s\"\nvalidation_traffic_pct = {}\n\
-             auto_promote = {}\nmanual_promotions = [\"6m\"]\nstage_duration = \"20s\"\nprogress_deadline = \"8m\"\n{}",
+             auto_promote = {}\nmanual_promotions = [\"{}m\"]\nstage_duration = \"20s\"\nprogress_deadline = \"8m\"\n{}",
             rng.random_range(10..120),
             rng.random_range(1..20),
             rng.random_bool(0.5),
+            inside(6, minutes),
             strategy_judges(rng),
         ),
         5 => "kind = \"recreate\"\nprogress_deadline = \"3m\"\n".to_string(),
@@ -180,7 +188,7 @@ fn release<R: Rng + ?Sized>(rng: &mut R) -> String {
     )
 }
 
-fn triggers<R: Rng + ?Sized>(rng: &mut R) -> String {
+fn triggers<R: Rng + ?Sized>(rng: &mut R, minutes: u64) -> String {
     let mut t = format!(
         "[rollback]\nevaluate_interval = \"{}s\"\npost_deploy_monitoring = \"{}m\"\n",
         rng.random_range(5..40),
@@ -279,13 +287,13 @@ fn triggers<R: Rng + ?Sized>(rng: &mut R) -> String {
         let _ = write!(
             t,
             "[[rollback.triggers]]\nkind = \"manual\"\nat = \"{}m\"\n",
-            rng.random_range(1..12)
+            inside(rng.random_range(1..12), minutes)
         );
     }
     t
 }
 
-fn faults<R: Rng + ?Sized>(rng: &mut R, capacity: bool, sessions: bool) -> String {
+fn faults<R: Rng + ?Sized>(rng: &mut R, capacity: bool, sessions: bool, minutes: u64) -> String {
     let mut t = String::new();
     for _ in 0..rng.random_range(0..5) {
         let pct = rng.random_range(1..60);
@@ -310,7 +318,11 @@ fn faults<R: Rng + ?Sized>(rng: &mut R, capacity: bool, sessions: bool) -> Strin
         let timing = if rng.random_bool(0.5) {
             format!("rate_per_hour = {}\nduration = \"{secs}s\"", rng.random_range(1..12))
         } else {
-            format!("at = \"{secs}s\"\nduration = \"{}s\"", rng.random_range(10..300))
+            format!(
+                "at = \"{}s\"\nduration = \"{}s\"",
+                inside(secs, minutes * 60),
+                rng.random_range(10..300)
+            )
         };
         let _ = write!(t, "[[faults]]\n{body}\n{timing}\n");
     }
@@ -325,11 +337,11 @@ pub fn scenario_for_seed(seed: u64) -> String {
     let aggregate = rng.random_bool(0.5);
     let capacity = rng.random_bool(0.3);
     let sessions = !aggregate && rng.random_bool(0.3);
+    let minutes: u64 = rng.random_range(5..21);
     let mut t = format!(
         "# deploysim swarm seed {seed}\nname = \"swarm-{seed}\"\nseed = {seed}\nfidelity = \"{}\"\n\
-         [simulation]\nmax_duration = \"{}m\"\ncooldown = \"30s\"\n",
+         [simulation]\nmax_duration = \"{minutes}m\"\ncooldown = \"30s\"\n",
         if aggregate { "aggregate" } else { "request" },
-        rng.random_range(5..21)
     );
     let _ = write!(
         t,
@@ -385,16 +397,16 @@ pub fn scenario_for_seed(seed: u64) -> String {
             let _ = write!(
                 t,
                 "rate_rps = {rate}\n[[traffic.spikes]]\nat = \"{}s\"\nduration = \"{}s\"\nmultiplier = {}\n",
-                rng.random_range(0..600),
+                inside(rng.random_range(0..600), minutes * 60),
                 rng.random_range(10..120),
                 rng.random_range(2..5)
             );
         }
     }
     let _ = write!(t, "[release]\n{}", release(&mut rng));
-    let _ = write!(t, "[strategy]\n{}", strategy(&mut rng));
-    t.push_str(&triggers(&mut rng));
-    t.push_str(&faults(&mut rng, capacity, sessions));
+    let _ = write!(t, "[strategy]\n{}", strategy(&mut rng, minutes));
+    t.push_str(&triggers(&mut rng, minutes));
+    t.push_str(&faults(&mut rng, capacity, sessions, minutes));
     if rng.random_bool(0.35) {
         t.push_str(&gaming(&mut rng, &t));
     }

@@ -180,8 +180,14 @@ pub(crate) fn check_name(
 /// Every problem is found here, before any trial runs, and located in the
 /// file that set the field.
 pub fn load(path: &Path, trials: Option<u64>) -> Result<Sweep, SweepError> {
-    let file =
-        SourceFile::read(path, "a sweep file (TOML) of at most 10 MiB").map_err(|e| SweepError(e.to_string()))?;
+    let file = SourceFile::read(
+        path,
+        &format!(
+            "a sweep file (TOML) of at most {} MiB",
+            crate::scenario::limits::MAX_FILE_BYTES >> 20
+        ),
+    )
+    .map_err(|e| SweepError(e.to_string()))?;
     let raw: RawSweep = file.parse()?;
     let fail = |field: &str, problem: String, allowed: &str| file.error(field, problem, allowed);
     let base_rel = raw.scenario.ok_or_else(|| {

@@ -160,7 +160,14 @@ pub fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Resu
 /// Every problem is found here, before any trial runs, and located in the
 /// file that set the field.
 pub fn load(path: &Path, trials: Option<u64>) -> Result<Tune, SweepError> {
-    let file = SourceFile::read(path, "a tune file (TOML) of at most 10 MiB").map_err(|e| SweepError(e.to_string()))?;
+    let file = SourceFile::read(
+        path,
+        &format!(
+            "a tune file (TOML) of at most {} MiB",
+            crate::scenario::limits::MAX_FILE_BYTES >> 20
+        ),
+    )
+    .map_err(|e| SweepError(e.to_string()))?;
     let raw: RawTune = file.parse()?;
     let fail = |field: &str, problem: String, allowed: &str| file.error(field, problem, allowed);
     let base_rel = raw.scenario.ok_or_else(|| {

@@ -47,6 +47,11 @@ impl ReplaySeries {
         &self.points
     }
 
+    /// The highest rate of the series.
+    pub fn max_rps(&self) -> f64 {
+        self.max_rps
+    }
+
     /// Whether two series share their points (not a copy).
     pub fn shares_points_with(&self, other: &ReplaySeries) -> bool {
         std::sync::Arc::ptr_eq(&self.points, &other.points)

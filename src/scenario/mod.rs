@@ -5,9 +5,13 @@
 //! (serde, unknown fields denied) and `validate` turns it into `types`, which
 //! the rest of the crate uses and never checks again.
 
+pub mod cost;
 pub mod error;
 pub mod inputs;
+pub mod limits;
 pub mod locate;
+pub mod prescan;
+mod presets;
 pub mod raw;
 pub mod types;
 pub mod units;
@@ -19,7 +23,7 @@ mod validate_gaming;
 mod validate_rollback;
 mod validate_strategy;
 mod validate_traffic;
-pub use validate_strategy::{preset_steps, shorthand_steps};
+pub use presets::{preset_steps, shorthand_steps, PresetError};
 
 pub use error::{FieldError, ScenarioError};
 pub use types::*;
@@ -46,7 +50,7 @@ pub fn load_with(path: &Path, fidelity: Option<Fidelity>) -> Result<Scenario, Ve
     parse_with(path, &text, stem, fidelity)
 }
 
-/// Reads a text file of at most 10 MiB (a scenario, a sweep or a tune
+/// Reads a text file of at most `limits::MAX_FILE_BYTES` (a scenario, a sweep or a tune
 /// file), never reading past the limit: a folder, an unreadable file, a
 /// larger one or bytes that are not UTF-8 (located at the first invalid
 /// byte) are errors. `allowed` says what the path should name.
@@ -74,7 +78,7 @@ pub fn read_text(path: &Path, allowed: &str) -> Result<String, Box<ScenarioError
         return Err(Box::new(ScenarioError::whole_file(
             path,
             format!("is larger than {} MiB", limit / (1024 * 1024)),
-            "a file of at most 10 MiB",
+            format!("a file of at most {} MiB", limit / (1024 * 1024)),
         )));
     }
     String::from_utf8(bytes).map_err(|e| {
@@ -188,6 +192,8 @@ fn parse_in(
             FieldError::new("", "the file is empty", MINIMAL),
         )]);
     }
+    // Count the values before the parser builds a tree of them.
+    prescan::check(file, text)?;
     let doc = SpannedDoc::parse(text);
     if let Some(d) = &doc {
         let mut misshapen = d.tables_given_as_arrays(TABLE_PATHS);
@@ -275,5 +281,7 @@ fn serde_field_error(path: String, message: &str) -> FieldError {
     FieldError::new(path, problem, allowed)
 }
 
+#[cfg(test)]
+mod limits_tests;
 #[cfg(test)]
 mod tests;

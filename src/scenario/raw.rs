@@ -104,6 +104,10 @@ pub struct RawSimulation {
     pub cooldown: Option<String>,
     /// Aggregate-mode tick length.
     pub tick: Option<String>,
+    /// Work units one run may cost.
+    pub work_budget: Option<f64>,
+    /// Memory one run may take, MB.
+    pub memory_budget_mb: Option<f64>,
 }
 
 /// `[fleet]`.

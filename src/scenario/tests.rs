@@ -597,8 +597,10 @@ fn sizes_that_would_exhaust_the_machine_are_rejected() {
 #[test]
 fn request_mode_limits_count_fault_spikes_and_slowdowns_and_blame_the_rate_field() {
     // 20,000 requests/s for 4 h is 2.9e8 requests: under the 5e8 limit,
-    // but a 2x traffic-spike fault takes it over.
-    let base = with("rate_rps = 10", "rate_rps = 20000");
+    // but a 2x traffic-spike fault takes it over. (Twice, with the
+    // counterfactual, it is over the default work budget: raised here to
+    // test the request limit alone.)
+    let base = with("rate_rps = 10", "rate_rps = 20000\n[simulation]\nwork_budget = 1e11");
     assert!(parse_text(&base).is_ok());
     let e = one_error(&format!(
         "{base}[[faults]]\nkind = \"traffic_spike\"\nmultiplier = 2\nat = \"1m\"\nduration = \"1m\"\n"
@@ -624,10 +626,12 @@ fn request_mode_limits_count_fault_spikes_and_slowdowns_and_blame_the_rate_field
     ));
     assert!(e.field.problem.contains("in flight"), "{e}");
     // An overloaded [capacity] queues up to rate x queue_timeout:
-    // 20,000 requests/s at 1 s on 4 servers, with a 1,000 s timeout.
+    // 20,000 requests/s at 1 s on 4 servers, with a 1,000 s timeout. (The
+    // run's work, 20,000 in flight for 4 h, is over the default budget:
+    // raised here to test the in-flight limit alone.)
     let busy = with(
         "rate_rps = 10",
-        "rate_rps = 20000\n[stable]\nlatency = { median = \"1s\", sigma = 0 }",
+        "rate_rps = 20000\n[stable]\nlatency = { median = \"1s\", sigma = 0 }\n[simulation]\nwork_budget = 1e11",
     );
     assert!(parse_text(&busy).is_ok());
     let e = one_error(&format!(

@@ -63,6 +63,17 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The interval of timeline rows: the checks' interval, or the scrape
+    /// interval for strategies without checks.
+    pub fn sample_interval(&self) -> SimDuration {
+        match &self.strategy {
+            StrategySpec::Canary(c) => c.check_interval,
+            StrategySpec::BlueGreen(b) => b.check_interval,
+            StrategySpec::Flagger(f) => f.interval,
+            _ => self.metrics.scrape_interval,
+        }
+    }
+
     /// Whether a controller, judge, analysis or trigger reads latency
     /// percentiles (aggregate runs skip drawing latency histograms when
     /// nothing does): a canary's p99 criterion, a latency judge or an Argo
@@ -98,6 +109,10 @@ pub struct SimulationSpec {
     pub cooldown: SimDuration,
     /// Aggregate-mode tick.
     pub tick: SimDuration,
+    /// Work units one run may cost (`scenario::cost`).
+    pub work_budget: f64,
+    /// Memory one run may take, MB (`scenario::cost`).
+    pub memory_budget_mb: f64,
 }
 
 /// `[fleet]`.

@@ -11,41 +11,8 @@ use super::units::{parse_duration, DURATION_ALLOWED};
 use crate::engine::SimDuration;
 use crate::model::dist::{DurationDist, LatencyDist};
 
-/// Upper limits on sizes, so that a typo of three extra zeros gets a message
-/// instead of an out-of-memory kill.
-pub mod limits {
-    /// Most instances in a fleet.
-    pub const MAX_INSTANCES: i64 = 10_000;
-    /// Highest arrival rate, requests per second.
-    pub const MAX_RATE_RPS: f64 = 1_000_000.0;
-    /// Longest simulated run, seconds (30 days).
-    pub const MAX_DURATION_S: u64 = 30 * 24 * 3600;
-    /// Most simulated requests per run in request mode (rate x duration).
-    pub const MAX_REQUEST_MODE_REQUESTS: f64 = 500_000_000.0;
-    /// Most latency histogram buckets.
-    pub const MAX_BUCKETS: usize = 64;
-    /// Most aggregate-mode ticks per run.
-    pub const MAX_TICKS: u64 = 10_000_000;
-    /// Most scrapes per run (each is kept for the run's queries).
-    pub const MAX_SCRAPES: u64 = 1_000_000;
-    /// Most checks, trigger evaluations or timeline rows per run.
-    pub const MAX_SAMPLES: u64 = 1_000_000;
-    /// Most health probes per run (instances x run length / interval).
-    pub const MAX_PROBES: f64 = 200_000_000.0;
-    /// Most requests in flight at once in request mode (rate x mean latency).
-    pub const MAX_IN_FLIGHT: f64 = 10_000_000.0;
-    /// Largest scenario file, bytes.
-    pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
-    /// Most sessions opened in one run (each is remembered for users harmed).
-    pub const MAX_SESSIONS: f64 = 10_000_000.0;
-    /// Most sessions open at once.
-    pub const MAX_LIVE_SESSIONS: f64 = 1_000_000.0;
-    /// Most games started in one run (each is kept to the end).
-    pub const MAX_GAMES: f64 = 1_000_000.0;
-    /// Most game operations (bets, rolls, payouts) in one run, counted at
-    /// the most players and rounds.
-    pub const MAX_GAME_OPERATIONS: f64 = 200_000_000.0;
-}
+/// The limits on sizes (one home: `scenario::limits`), also reachable here.
+pub use super::limits;
 
 /// The Prometheus client default bucket bounds, 5 ms to 10 s.
 pub const DEFAULT_BUCKETS_MS: [u64; 11] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -58,6 +25,20 @@ pub(super) fn show(v: f64) -> String {
         format!("{v:.3e}")
     } else {
         format!("{v}")
+    }
+}
+
+/// Reports a time `at` (since t = 0) that is not before `end`, the end of
+/// the run: what it names could never happen (`never` says what). An error
+/// rather than a warning: it is a typo or a run too short, and a sweep of
+/// thousands of cells has nowhere to print a warning.
+pub(super) fn inside_run(c: &mut Checker, path: &str, at: SimDuration, end: SimDuration, never: &str) {
+    if at >= end && !c.failed(path) {
+        c.fail(
+            path,
+            format!("{at} is not before simulation.max_duration ({end}): {never}"),
+            "a time inside the run (before simulation.max_duration), or a longer simulation.max_duration",
+        );
     }
 }
 
@@ -77,6 +58,20 @@ impl Checker {
 
     pub(super) fn fail(&mut self, path: &str, problem: impl Into<String>, allowed: impl Into<String>) {
         self.errors.push(FieldError::new(path, problem, allowed));
+    }
+
+    /// The first `max` entries of `list`; a longer list is reported at
+    /// `path` (naming the cap) and the rest is not checked, so a huge list
+    /// costs one error, not one per entry.
+    pub(super) fn capped<'a, T>(&mut self, path: &str, list: &'a [T], max: usize, what: &str) -> &'a [T] {
+        if list.len() > max {
+            self.fail(
+                path,
+                format!("has {} {what}", list.len()),
+                format!("at most {max} {what}"),
+            );
+        }
+        &list[..list.len().min(max)]
     }
 
     pub(super) fn duration(&mut self, path: &str, raw: Option<&String>, default: SimDuration) -> SimDuration {
@@ -417,6 +412,20 @@ pub fn validate_with(
             sim.and_then(|s| s.tick.as_ref()),
             SimDuration::from_secs(1),
         ),
+        work_budget: c.number(
+            "simulation.work_budget",
+            sim.and_then(|s| s.work_budget),
+            limits::DEFAULT_WORK_BUDGET,
+            1.0,
+            limits::MAX_WORK_BUDGET,
+        ),
+        memory_budget_mb: c.number(
+            "simulation.memory_budget_mb",
+            sim.and_then(|s| s.memory_budget_mb),
+            limits::DEFAULT_MEMORY_BUDGET_MB,
+            1.0,
+            limits::MAX_MEMORY_BUDGET_MB,
+        ),
     };
     if simulation.max_duration > SimDuration::from_secs(limits::MAX_DURATION_S) {
         c.fail(
@@ -501,7 +510,13 @@ pub fn validate_with(
             );
             vec![200]
         }
-        Some(list) => list
+        Some(list) => c
+            .capped(
+                "health_check.expected_status_codes",
+                list,
+                limits::MAX_STATUS_CODES,
+                "status codes",
+            )
             .iter()
             .enumerate()
             .map(|(i, &code)| {
@@ -543,7 +558,7 @@ pub fn validate_with(
 
     // [traffic]
     let tr = raw.traffic.as_ref();
-    let shape = super::validate_traffic::shape(&mut c, tr, base_dir, inputs);
+    let shape = super::validate_traffic::shape(&mut c, tr, base_dir, inputs, simulation.max_duration);
     // Limits use the highest rate the shape can reach.
     let rate_rps = shape.max_rate();
     let latency_slo = tr
@@ -639,8 +654,13 @@ pub fn validate_with(
             "a [sessions] table, or another balancer",
         );
     }
-    let faults =
-        super::validate_faults::validate_faults(&mut c, raw.faults.as_ref(), capacity.is_some(), sessions.is_some());
+    let faults = super::validate_faults::validate_faults(
+        &mut c,
+        raw.faults.as_ref(),
+        capacity.is_some(),
+        sessions.is_some(),
+        simulation.max_duration,
+    );
     // The request-mode limits use the highest rate the shape and the
     // traffic-spike faults can reach together, and blame the field that
     // sets the shape's rate.
@@ -796,15 +816,15 @@ pub fn validate_with(
             .map(|&ms| SimDuration::from_millis(ms))
             .collect(),
         Some(list) => {
-            if list.is_empty() || list.len() > limits::MAX_BUCKETS {
+            if list.is_empty() {
                 c.fail(
                     "metrics.buckets",
-                    format!("has {} bounds", list.len()),
+                    "has no bounds",
                     format!("from 1 to {} increasing durations", limits::MAX_BUCKETS),
                 );
             }
             // Past the limit there is nothing to gain from checking each one.
-            let list = &list[..list.len().min(limits::MAX_BUCKETS)];
+            let list = c.capped("metrics.buckets", list, limits::MAX_BUCKETS, "bounds");
             let mut parsed = Vec::with_capacity(list.len());
             let bounds: Vec<SimDuration> = list
                 .iter()
@@ -930,27 +950,33 @@ pub fn validate_with(
     let mut strategy = strategy;
     let gaming = super::validate_gaming::validate_gaming(&mut c, raw, &simulation, &mut strategy, &mut rollback);
 
-    if c.errors.is_empty() {
-        Ok(Scenario {
-            name,
-            description: raw.description.clone().unwrap_or_default(),
-            seed,
-            fidelity,
-            simulation,
-            fleet,
-            health_check,
-            traffic,
-            capacity,
-            sessions,
-            gaming,
-            stable,
-            release,
-            metrics,
-            strategy,
-            rollback,
-            faults,
-        })
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    let scenario = Scenario {
+        name,
+        description: raw.description.clone().unwrap_or_default(),
+        seed,
+        fidelity,
+        simulation,
+        fleet,
+        health_check,
+        traffic,
+        capacity,
+        sessions,
+        gaming,
+        stable,
+        release,
+        metrics,
+        strategy,
+        rollback,
+        faults,
+    };
+    // The budgets: only a scenario valid field by field has a cost.
+    let over = super::cost::check(&scenario);
+    if over.is_empty() {
+        Ok(scenario)
     } else {
-        Err(c.errors)
+        Err(over)
     }
 }

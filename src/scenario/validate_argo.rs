@@ -7,19 +7,19 @@ use super::validate::Checker;
 use crate::analysis::argo::{ArgoMetric, Condition, Query};
 use crate::engine::SimDuration;
 
-/// Most metrics in one analysis.
-const MAX_METRICS: usize = 100;
+use super::limits::MAX_ANALYSIS_METRICS as MAX_METRICS;
 
 /// Validates the analysis metrics (none without the table).
 pub(super) fn analysis(c: &mut Checker, raw: Option<&[RawArgoMetric]>, metrics: &MetricsSpec) -> Vec<ArgoMetric> {
     let Some(list) = raw else { return Vec::new() };
-    if list.is_empty() || list.len() > MAX_METRICS {
+    if list.is_empty() {
         c.fail(
             "strategy.analysis",
-            format!("has {} metrics", list.len()),
+            "has no metrics",
             format!("from 1 to {MAX_METRICS} [[strategy.analysis]] metrics"),
         );
     }
+    let list = c.capped("strategy.analysis", list, MAX_METRICS, "metrics");
     let names: Vec<&str> = Query::ALL.iter().map(|(n, _)| *n).collect();
     let mut out = Vec::new();
     for (i, m) in list.iter().enumerate() {

@@ -5,8 +5,7 @@ use super::validate::Checker;
 use crate::engine::SimDuration;
 use crate::model::faults::{FaultKind, FaultSpec, FaultTiming};
 
-/// Most faults in a scenario.
-const MAX_FAULTS: usize = 100;
+use super::limits::{MAX_FAULTS, MIN_CRASH_LIFE_S};
 
 const KINDS: [&str; 15] = [
     "error_rate",
@@ -45,26 +44,50 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
 }
 
 /// Validates the faults; `has_capacity` and `has_sessions` say whether the
-/// scenario models what some faults act on.
+/// scenario models what some faults act on; a scheduled fault must start
+/// before `max_duration`, the end of the run.
 pub(super) fn validate_faults(
     c: &mut Checker,
     raw: Option<&Vec<RawFault>>,
     has_capacity: bool,
     has_sessions: bool,
+    max_duration: SimDuration,
 ) -> Vec<FaultSpec> {
     let Some(list) = raw else { return Vec::new() };
-    if list.len() > MAX_FAULTS {
-        c.fail(
-            "faults",
-            format!("has {} faults", list.len()),
-            format!("at most {MAX_FAULTS}"),
-        );
-        return Vec::new();
-    }
-    list.iter()
+    c.capped("faults", list, MAX_FAULTS, "faults")
+        .iter()
         .enumerate()
-        .filter_map(|(i, f)| fault(c, &format!("faults[{i}]"), f, has_capacity, has_sessions))
+        .filter_map(|(i, f)| {
+            let path = format!("faults[{i}]");
+            let spec = fault(c, &path, f, has_capacity, has_sessions)?;
+            if let FaultTiming::Scheduled { at, .. } = spec.timing {
+                super::validate::inside_run(
+                    c,
+                    &format!("{path}.at"),
+                    at,
+                    max_duration,
+                    "the fault would never start",
+                );
+            }
+            Some(spec)
+        })
         .collect()
+}
+
+/// An instance's life before a crash fault kills it: at least
+/// [`MIN_CRASH_LIFE_S`].
+fn crash_life(c: &mut Checker, path: &str, raw: Option<&String>) -> SimDuration {
+    let least = SimDuration::from_secs(MIN_CRASH_LIFE_S);
+    let d = c.positive_duration(path, raw, least);
+    if d < least && !c.failed(path) {
+        c.fail(
+            path,
+            format!("{d} is shorter than {least}: replacements would feed on each other faster than the run"),
+            format!("a duration of at least {MIN_CRASH_LIFE_S}s"),
+        );
+        return least;
+    }
+    d
 }
 
 fn fault(c: &mut Checker, path: &str, f: &RawFault, has_capacity: bool, has_sessions: bool) -> Option<FaultSpec> {
@@ -135,7 +158,7 @@ fn fault(c: &mut Checker, path: &str, f: &RawFault, has_capacity: bool, has_sess
             probability_pct: p(c, "probability_pct", f.probability_pct),
         },
         "crash_loop" => FaultKind::CrashLoop {
-            after: c.positive_duration(&format!("{path}.after"), f.after.as_ref(), SimDuration::from_secs(60)),
+            after: crash_life(c, &format!("{path}.after"), f.after.as_ref()),
         },
         "memory_leak" => FaultKind::MemoryLeak {
             error_pct_per_hour: c.number(
@@ -180,7 +203,7 @@ fn fault(c: &mut Checker, path: &str, f: &RawFault, has_capacity: bool, has_sess
             }
         }
         "instance_crashes" => FaultKind::InstanceCrashes {
-            mtbf: c.positive_duration(&format!("{path}.mtbf"), f.mtbf.as_ref(), SimDuration::from_secs(3600)),
+            mtbf: crash_life(c, &format!("{path}.mtbf"), f.mtbf.as_ref()),
         },
         "zone_outage" => {
             let zones = c.count(&format!("{path}.zones"), f.zones, 3, 2, 100) as u32;

@@ -6,8 +6,7 @@ use super::types::*;
 use super::validate::Checker;
 use crate::engine::SimDuration;
 
-/// Most weights a Flagger canary may step through.
-const MAX_WEIGHTS: usize = 1000;
+use super::limits::{MAX_FLAGGER_METRICS, MAX_WEIGHTS};
 
 /// Validates the Flagger fields of `[strategy]`.
 pub(super) fn flagger(
@@ -30,7 +29,8 @@ pub(super) fn flagger(
     }
     let threshold = c.count("strategy.threshold", s.threshold, 5, 1, 1_000_000) as u32;
     let weights = weights(c, s);
-    let list: Vec<_> = s.metrics.iter().flatten().collect();
+    let listed = s.metrics.as_deref().unwrap_or_default();
+    let list = c.capped("strategy.metrics", listed, MAX_FLAGGER_METRICS, "metrics");
     if list.is_empty() && s.judges.as_ref().is_none_or(Vec::is_empty) {
         c.fail(
             "strategy.metrics",
@@ -40,7 +40,7 @@ pub(super) fn flagger(
         );
     }
     let mut out = Vec::new();
-    for (i, m) in list.into_iter().enumerate() {
+    for (i, m) in list.iter().enumerate() {
         let path = format!("strategy.metrics[{i}]");
         let kind = match c.choice(
             &format!("{path}.name"),
@@ -145,7 +145,11 @@ fn weights(c: &mut Checker, s: &RawStrategy) -> Vec<f64> {
             }
         }
         let mut out = Vec::new();
-        for (i, &w) in list.iter().enumerate() {
+        for (i, &w) in c
+            .capped("strategy.step_weights", list, MAX_WEIGHTS, "weights")
+            .iter()
+            .enumerate()
+        {
             let path = format!("strategy.step_weights[{i}]");
             let w = c.pct(&path, Some(w), 10.0);
             if w <= 0.0 || w >= 100.0 {
@@ -163,10 +167,10 @@ fn weights(c: &mut Checker, s: &RawStrategy) -> Vec<f64> {
             }
             out.push(w);
         }
-        if out.is_empty() || out.len() > MAX_WEIGHTS {
+        if out.is_empty() {
             c.fail(
                 "strategy.step_weights",
-                format!("has {} weights", out.len()),
+                "has no weights",
                 format!("from 1 to {MAX_WEIGHTS} increasing weights, e.g. [1, 5, 10, 50]"),
             );
             return vec![10.0];

@@ -1,6 +1,7 @@
 //! Validation of `[rollback]` (triggers, recovery, verification) and
 //! `[[history]]` (the version to roll back to).
 
+use super::limits;
 use super::raw::{RawScenario, RawTrigger};
 use super::types::*;
 use super::validate::Checker;
@@ -100,15 +101,26 @@ pub(super) fn validate_rollback(c: &mut Checker, raw: &RawScenario, stable: &str
             }
         }
     }
-    let triggers: Vec<TriggerSpec> = rb
-        .and_then(|r| r.triggers.as_ref())
-        .map(|list| {
-            list.iter()
-                .enumerate()
-                .filter_map(|(i, t)| trigger(c, i, t, scrape))
-                .collect()
+    let max_duration = raw
+        .simulation
+        .as_ref()
+        .and_then(|s| s.max_duration.as_ref())
+        .and_then(|d| super::units::parse_duration(d).ok())
+        .unwrap_or(SimDuration::from_secs(4 * 3600));
+    let listed = rb.and_then(|r| r.triggers.as_deref()).unwrap_or_default();
+    let triggers: Vec<TriggerSpec> = c
+        .capped("rollback.triggers", listed, limits::MAX_TRIGGERS, "triggers")
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            let spec = trigger(c, i, t, scrape)?;
+            if let TriggerKind::Manual { at } = spec.kind {
+                let path = format!("rollback.triggers[{i}].at");
+                super::validate::inside_run(c, &path, at, max_duration, "the operator would never abort");
+            }
+            Some(spec)
         })
-        .unwrap_or_default();
+        .collect();
 
     // History: the version to roll back to is the last successful one, and
     // it must be the version the fleet runs before the rollout.
@@ -117,7 +129,8 @@ pub(super) fn validate_rollback(c: &mut Checker, raw: &RawScenario, stable: &str
             version: stable.to_string(),
             success: true,
         }],
-        Some(list) => list
+        Some(list) => c
+            .capped("history", list, limits::MAX_HISTORY, "deployments")
             .iter()
             .enumerate()
             .map(|(i, r)| {
@@ -165,12 +178,6 @@ pub(super) fn validate_rollback(c: &mut Checker, raw: &RawScenario, stable: &str
         rb.and_then(|r| r.evaluate_interval.as_ref()),
         SimDuration::from_secs(30),
     );
-    let max_duration = raw
-        .simulation
-        .as_ref()
-        .and_then(|s| s.max_duration.as_ref())
-        .and_then(|d| super::units::parse_duration(d).ok())
-        .unwrap_or(SimDuration::from_secs(4 * 3600));
     if max_duration.0 / evaluate_interval.0.max(1) > super::validate::limits::MAX_SAMPLES {
         c.fail(
             "rollback.evaluate_interval",
@@ -436,14 +443,23 @@ pub(super) fn trigger_at(c: &mut Checker, path: &str, t: &RawTrigger, scrape: Si
             );
             let slo_pct = c.number(&format!("{path}.slo_pct"), t.slo_pct, 99.9, 0.0, 99.9999);
             let list = t.windows.as_deref().unwrap_or_default();
-            if list.is_empty() || list.len() > 10 {
+            if list.is_empty() {
                 c.fail(
                     &format!("{path}.windows"),
-                    format!("has {} window pairs", list.len()),
-                    "1 to 10 pairs, e.g. windows = [{ long = \"1h\", short = \"5m\", burn_rate = 14.4 }]",
+                    "has no window pairs",
+                    format!(
+                        "1 to {} pairs, e.g. windows = [{{ long = \"1h\", short = \"5m\", burn_rate = 14.4 }}]",
+                        limits::MAX_BURN_WINDOWS
+                    ),
                 );
             }
-            let windows = list
+            let windows = c
+                .capped(
+                    &format!("{path}.windows"),
+                    list,
+                    limits::MAX_BURN_WINDOWS,
+                    "window pairs",
+                )
                 .iter()
                 .enumerate()
                 .map(|(i, w)| {
@@ -534,8 +550,7 @@ pub(super) fn trigger_at(c: &mut Checker, path: &str, t: &RawTrigger, scrape: Si
     })
 }
 
-/// Most data points of a Kayenta judge's series.
-const MAX_KAYENTA_POINTS: u64 = 1_000;
+use super::limits::MAX_KAYENTA_POINTS;
 
 /// The Kayenta judge's fields: series `window` long at one point per `step`,
 /// the test's settings, the score thresholds and the metrics.
@@ -599,14 +614,18 @@ fn kayenta(c: &mut Checker, path: &str, t: &RawTrigger, scrape: SimDuration) -> 
         );
     }
     let list = t.metrics.as_deref().unwrap_or_default();
-    if list.is_empty() || list.len() > 20 {
+    if list.is_empty() {
         c.fail(
             &at("metrics"),
-            format!("has {} metrics", list.len()),
-            "1 to 20 metrics, e.g. metrics = [{ metric = \"latency_p99\" }, { metric = \"error_rate\" }]",
+            "has no metrics",
+            format!(
+                "1 to {} metrics, e.g. metrics = [{{ metric = \"latency_p99\" }}, {{ metric = \"error_rate\" }}]",
+                limits::MAX_KAYENTA_METRICS
+            ),
         );
     }
-    let metrics = list
+    let metrics = c
+        .capped(&at("metrics"), list, limits::MAX_KAYENTA_METRICS, "metrics")
         .iter()
         .enumerate()
         .map(|(i, m)| {

@@ -6,8 +6,8 @@ use super::types::*;
 use super::validate::Checker;
 use crate::engine::SimDuration;
 
-/// Most steps a canary may have.
-const MAX_STEPS: usize = 1000;
+use super::limits::{MAX_MANUAL_PROMOTIONS, MAX_STEPS, MAX_SWITCH_STAGES};
+use super::presets::{preset_steps, shorthand_steps, PresetError};
 
 const KINDS: [&str; 6] = ["canary", "flagger", "rolling", "blue_green", "recreate", "none"];
 
@@ -169,9 +169,15 @@ pub(super) fn validate_strategy(
         SimDuration::from_secs(600),
     );
     let spec = match kind {
-        "canary" => StrategySpec::Canary(canary(c, s, metrics, start_at, progress_deadline)),
+        "canary" => StrategySpec::Canary(canary(c, s, metrics, (start_at, progress_deadline), sim.max_duration)),
         "rolling" => StrategySpec::Rolling(rolling(c, s, instances, start_at, progress_deadline)),
-        "blue_green" => StrategySpec::BlueGreen(blue_green(c, s, metrics, start_at, progress_deadline)),
+        "blue_green" => StrategySpec::BlueGreen(blue_green(
+            c,
+            s,
+            metrics,
+            (start_at, progress_deadline),
+            sim.max_duration,
+        )),
         "recreate" => StrategySpec::Recreate(RecreateSpec {
             start_at,
             progress_deadline,
@@ -219,13 +225,23 @@ fn check_interval(c: &mut Checker, s: &RawStrategy) -> SimDuration {
     )
 }
 
-fn manual_promotions(c: &mut Checker, s: &RawStrategy) -> Vec<SimDuration> {
-    let list: Vec<SimDuration> = s
-        .manual_promotions
+fn manual_promotions(c: &mut Checker, s: &RawStrategy, end: SimDuration) -> Vec<SimDuration> {
+    let listed = s.manual_promotions.as_deref().unwrap_or_default();
+    let list: Vec<SimDuration> = c
+        .capped(
+            "strategy.manual_promotions",
+            listed,
+            MAX_MANUAL_PROMOTIONS,
+            "promotions",
+        )
         .iter()
-        .flatten()
         .enumerate()
-        .map(|(i, t)| c.duration(&format!("strategy.manual_promotions[{i}]"), Some(t), SimDuration::ZERO))
+        .map(|(i, t)| {
+            let path = format!("strategy.manual_promotions[{i}]");
+            let at = c.duration(&path, Some(t), SimDuration::ZERO);
+            super::validate::inside_run(c, &path, at, end, "the promotion would never come");
+            at
+        })
         .collect();
     for i in 1..list.len() {
         if list[i] < list[i - 1] {
@@ -327,7 +343,8 @@ pub(super) fn judges(
     let Some(list) = list else {
         return Vec::new();
     };
-    list.iter()
+    c.capped(at, list, super::limits::MAX_JUDGES, "judges")
+        .iter()
         .enumerate()
         .filter_map(|(i, t)| {
             let path = format!("{at}[{i}]");
@@ -345,57 +362,12 @@ pub(super) fn judges(
         .collect()
 }
 
-/// The chapter's loop as steps: set the weight and wait, from the initial
-/// weight up while below 100; promotion follows the last step.
-pub fn shorthand_steps(initial: f64, increment: f64, interval: SimDuration) -> Vec<CanaryStep> {
-    let mut steps = Vec::new();
-    let mut w = initial;
-    while w < 100.0 && increment > 0.0 {
-        steps.push(CanaryStep::SetWeight(w));
-        steps.push(CanaryStep::Pause(Some(interval)));
-        w = (w + increment).min(100.0);
-    }
-    steps
-}
-
-/// Steps of a CodeDeploy-style preset: `all-at-once`,
-/// `canary-<P>-percent-<N>-<unit>` and `linear-<P>-percent-every-<N>-<unit>`
-/// (unit: second(s), minute(s), hour(s)).
-pub fn preset_steps(name: &str) -> Option<Vec<CanaryStep>> {
-    if name == "all-at-once" {
-        return Some(Vec::new());
-    }
-    let parts: Vec<&str> = name.split('-').collect();
-    let time = |n: &str, unit: &str| -> Option<SimDuration> {
-        let n: u64 = n.parse().ok()?;
-        let secs = match unit.trim_end_matches('s') {
-            "second" => 1,
-            "minute" => 60,
-            "hour" => 3600,
-            _ => return None,
-        };
-        (n > 0).then(|| SimDuration::from_secs(n * secs))
-    };
-    let pct = |p: &str| -> Option<f64> {
-        let p: f64 = p.parse().ok()?;
-        (p > 0.0 && p < 100.0).then_some(p)
-    };
-    match parts.as_slice() {
-        ["canary", p, "percent", n, unit] => Some(vec![
-            CanaryStep::SetWeight(pct(p)?),
-            CanaryStep::Pause(Some(time(n, unit)?)),
-        ]),
-        ["linear", p, "percent", "every", n, unit] => Some(shorthand_steps(pct(p)?, pct(p)?, time(n, unit)?)),
-        _ => None,
-    }
-}
-
 fn canary(
     c: &mut Checker,
     s: &RawStrategy,
     metrics: &MetricsSpec,
-    start_at: SimDuration,
-    progress_deadline: SimDuration,
+    (start_at, progress_deadline): (SimDuration, SimDuration),
+    end: SimDuration,
 ) -> CanarySpec {
     let check_interval = check_interval(c, s);
     let shorthand = s.initial_weight_pct.is_some() || s.increment_pct.is_some() || s.increment_interval.is_some();
@@ -413,25 +385,33 @@ fn canary(
         );
     }
     let steps = if let Some(name) = &s.preset {
-        preset_steps(name).unwrap_or_else(|| {
-            c.fail(
-                "strategy.preset",
-                format!("\"{name}\" is not a known preset"),
-                "\"all-at-once\", \"canary-10-percent-5-minutes\", \"linear-10-percent-every-1-minute\", or the \
+        preset_steps(name).unwrap_or_else(|why| {
+            match why {
+                PresetError::TooManySteps => c.fail(
+                    "strategy.preset",
+                    format!("\"{name}\" takes more than {MAX_STEPS} steps to reach 100%"),
+                    format!("a linear percentage that reaches 100% within {MAX_STEPS} steps (at least 0.1)"),
+                ),
+                PresetError::TooLong => c.fail(
+                    "strategy.preset",
+                    format!("\"{name}\" waits longer than the longest run"),
+                    format!(
+                        "a wait of at most {} hours (simulation.max_duration is at most 30 days)",
+                        super::limits::MAX_DURATION_S / 3600
+                    ),
+                ),
+                PresetError::Unknown => c.fail(
+                    "strategy.preset",
+                    format!("\"{name}\" is not a known preset"),
+                    "\"all-at-once\", \"canary-10-percent-5-minutes\", \"linear-10-percent-every-1-minute\", or the \
                  general forms canary-<P>-percent-<N>-<seconds|minutes|hours> and \
                  linear-<P>-percent-every-<N>-<seconds|minutes|hours>",
-            );
+                ),
+            }
             Vec::new()
         })
     } else if let Some(raw_steps) = &s.steps {
-        if raw_steps.len() > MAX_STEPS {
-            c.fail(
-                "strategy.steps",
-                format!("has {} steps", raw_steps.len()),
-                format!("at most {MAX_STEPS} steps"),
-            );
-        }
-        raw_steps
+        c.capped("strategy.steps", raw_steps, MAX_STEPS, "steps")
             .iter()
             .enumerate()
             .filter_map(|(i, st)| step(c, i, st))
@@ -458,19 +438,22 @@ fn canary(
             s.increment_interval.as_ref(),
             SimDuration::from_secs(300),
         );
-        // Far more steps than anyone means would also be far more events.
-        let n_steps = ((100.0 - initial) / increment.max(1e-9)).ceil();
-        if increment > 0.0 && n_steps > MAX_STEPS as f64 {
-            c.fail(
-                "strategy.increment_pct",
-                format!("{increment} would take {n_steps} steps to reach 100%"),
-                format!("an increment that reaches 100% within {MAX_STEPS} steps"),
-            );
-        }
-        if increment > 0.0 && n_steps <= MAX_STEPS as f64 {
-            shorthand_steps(initial, increment, interval)
-        } else {
-            Vec::new()
+        // Far more steps than anyone means would also be far more events;
+        // the expansion itself stops at the limit.
+        match shorthand_steps(initial, increment, interval) {
+            Some(steps) => steps,
+            None => {
+                c.fail(
+                    "strategy.increment_pct",
+                    format!(
+                        "{} from {} takes more than {MAX_STEPS} steps to reach 100%",
+                        super::validate::show(increment),
+                        super::validate::show(initial)
+                    ),
+                    format!("an increment that reaches 100% within {MAX_STEPS} steps"),
+                );
+                Vec::new()
+            }
         }
     };
     let analysis = super::validate_argo::analysis(c, s.analysis.as_deref(), metrics);
@@ -507,7 +490,7 @@ fn canary(
         check_interval,
         progress_deadline,
         criteria,
-        manual_promotions: manual_promotions(c, s),
+        manual_promotions: manual_promotions(c, s, end),
         analysis,
         criteria_checks,
     }
@@ -600,9 +583,12 @@ fn resolve_count(
     n: u32,
     round_up: bool,
 ) -> u32 {
-    let allowed = "a whole number such as 2 or a percentage string such as \"25%\"";
+    let max = super::limits::MAX_INSTANCES;
+    let allowed = format!("a whole number from 0 to {max} such as 2, or a percentage string such as \"25%\"");
     match raw.cloned().unwrap_or(default) {
-        RawCount::Count(v) if (0..=i64::from(u32::MAX)).contains(&v) => v as u32,
+        // Counts beyond the largest fleet mean nothing more, and keep every
+        // sum of counts in the controllers far from u32::MAX.
+        RawCount::Count(v) if (0..=max).contains(&v) => v as u32,
         RawCount::Count(v) => {
             c.fail(path, format!("{v} is out of range"), allowed);
             0
@@ -695,8 +681,8 @@ fn blue_green(
     c: &mut Checker,
     s: &RawStrategy,
     metrics: &MetricsSpec,
-    start_at: SimDuration,
-    progress_deadline: SimDuration,
+    (start_at, progress_deadline): (SimDuration, SimDuration),
+    end: SimDuration,
 ) -> BlueGreenSpec {
     let check_interval = check_interval(c, s);
     if check_interval < metrics.scrape_interval {
@@ -712,7 +698,8 @@ fn blue_green(
     let stages = match &s.switch_stages_pct {
         None => vec![10.0, 25.0, 50.0, 75.0, 100.0],
         Some(list) => {
-            let stages: Vec<f64> = list
+            let stages: Vec<f64> = c
+                .capped("strategy.switch_stages_pct", list, MAX_SWITCH_STAGES, "stages")
                 .iter()
                 .enumerate()
                 .map(|(i, &p)| c.pct(&format!("strategy.switch_stages_pct[{i}]"), Some(p), 100.0))
@@ -726,10 +713,10 @@ fn blue_green(
                     );
                 }
             }
-            if stages.last() != Some(&100.0) || stages.len() > 100 {
+            if stages.last() != Some(&100.0) && list.len() <= MAX_SWITCH_STAGES {
                 c.fail(
                     "strategy.switch_stages_pct",
-                    "must end at 100 (and have at most 100 stages)",
+                    "must end at 100",
                     "increasing percentages ending at 100, e.g. [10, 25, 50, 75, 100]",
                 );
             }
@@ -785,57 +772,9 @@ fn blue_green(
             SimDuration::from_secs(30),
         ),
         auto_promote: s.auto_promote.unwrap_or(true),
-        manual_promotions: manual_promotions(c, s),
+        manual_promotions: manual_promotions(c, s, end),
         progress_deadline,
         games: None,
         judges,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shorthand_matches_the_chapter_loop() {
-        let steps = shorthand_steps(10.0, 10.0, SimDuration::from_secs(300));
-        assert_eq!(steps.len(), 18);
-        assert_eq!(steps[0], CanaryStep::SetWeight(10.0));
-        assert_eq!(steps[16], CanaryStep::SetWeight(90.0));
-        let odd = shorthand_steps(30.0, 40.0, SimDuration::from_secs(1));
-        assert_eq!(
-            odd.iter().filter(|s| matches!(s, CanaryStep::SetWeight(_))).count(),
-            2,
-            "30, 70, then promote"
-        );
-    }
-
-    #[test]
-    fn presets_expand_to_codedeploy_shapes() {
-        let m = SimDuration::from_secs(60);
-        assert_eq!(preset_steps("all-at-once"), Some(vec![]));
-        assert_eq!(
-            preset_steps("canary-10-percent-5-minutes"),
-            Some(vec![
-                CanaryStep::SetWeight(10.0),
-                CanaryStep::Pause(Some(SimDuration::from_secs(300)))
-            ])
-        );
-        let linear = preset_steps("linear-10-percent-every-1-minute").unwrap();
-        assert_eq!(linear.len(), 18);
-        assert_eq!(linear[1], CanaryStep::Pause(Some(m)));
-        assert_eq!(
-            preset_steps("canary-25-percent-30-seconds").unwrap()[1],
-            CanaryStep::Pause(Some(SimDuration::from_secs(30)))
-        );
-        for bad in [
-            "canary-0-percent-5-minutes",
-            "canary-10-percent-5-days",
-            "linear-10-percent-1-minute",
-            "canary",
-            "",
-        ] {
-            assert_eq!(preset_steps(bad), None, "{bad}");
-        }
     }
 }

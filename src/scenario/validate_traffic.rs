@@ -8,13 +8,16 @@ use crate::engine::SimDuration;
 use crate::model::traffic::{BaseShape, Spike, TrafficShape};
 use std::path::Path;
 
-/// Most rows of a replayed series.
-const MAX_REPLAY_ROWS: usize = 1_000_000;
-
 /// Validates the shape fields of `[traffic]`; `base_dir` is the scenario
 /// file's folder, for `replay_file`, which is read through `inputs` (once
-/// for every scenario that shares them).
-pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path, inputs: &InputFiles) -> TrafficShape {
+/// for every scenario that shares them); spikes start before `end`.
+pub(super) fn shape(
+    c: &mut Checker,
+    tr: Option<&RawTraffic>,
+    base_dir: &Path,
+    inputs: &InputFiles,
+    end: SimDuration,
+) -> TrafficShape {
     let rate_allowed = format!("a number of requests per second from 0 to {}", limits::MAX_RATE_RPS);
     let rate = |c: &mut Checker, path: &str, v: Option<f64>| -> f64 {
         match v {
@@ -103,7 +106,12 @@ pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path, i
         _ => BaseShape::Constant(rate(c, "traffic.rate_rps", tr.and_then(|t| t.rate_rps))),
     };
     let mut spikes = Vec::new();
-    for (i, raw) in tr.and_then(|t| t.spikes.as_ref()).into_iter().flatten().enumerate() {
+    let listed = tr.and_then(|t| t.spikes.as_deref()).unwrap_or_default();
+    for (i, raw) in c
+        .capped("traffic.spikes", listed, limits::MAX_SPIKES, "spikes")
+        .iter()
+        .enumerate()
+    {
         let path = format!("traffic.spikes[{i}]");
         for (field, set) in [
             ("at", raw.at.is_some()),
@@ -119,6 +127,7 @@ pub(super) fn shape(c: &mut Checker, tr: Option<&RawTraffic>, base_dir: &Path, i
             }
         }
         let at = c.duration(&format!("{path}.at"), raw.at.as_ref(), SimDuration::ZERO);
+        super::validate::inside_run(c, &format!("{path}.at"), at, end, "the spike would never start");
         let duration = c.positive_duration(
             &format!("{path}.duration"),
             raw.duration.as_ref(),
@@ -147,7 +156,7 @@ const REPLAY_ALLOWED: &str = "a CSV file with a header t_s,rps and rows of incre
 
 /// The replayed series at `path`, read and parsed once per `inputs`.
 fn replay(c: &mut Checker, path: &Path, inputs: &InputFiles) -> BaseShape {
-    match inputs.replay(path, limits::MAX_FILE_BYTES, parse_replay) {
+    match inputs.replay(path, limits::MAX_REPLAY_BYTES, parse_replay) {
         Ok(points) => BaseShape::Replay(points),
         Err(problem) => {
             c.fail("traffic.replay_file", problem, REPLAY_ALLOWED);
@@ -174,8 +183,8 @@ fn parse_replay(shown: &str, bytes: &[u8]) -> Result<Vec<(f64, f64)>, String> {
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record = record.map_err(|e| format!("{shown}:{line}: {e}"))?;
-        if points.len() >= MAX_REPLAY_ROWS {
-            return Err(format!("{shown}: more than {MAX_REPLAY_ROWS} rows"));
+        if points.len() >= limits::MAX_REPLAY_ROWS {
+            return Err(format!("{shown}: more than {} rows", limits::MAX_REPLAY_ROWS));
         }
         let field = |k: usize, name: &str| -> Result<f64, String> {
             let text = record.get(k).unwrap_or("");

@@ -161,7 +161,10 @@ impl Recovery {
                         version: Version::New,
                         replicas: serving_new,
                     });
-                    let target = (live(obs, Version::Stable).max(obs.of(Version::Stable).routable) + batch_size).min(n);
+                    let target = live(obs, Version::Stable)
+                        .max(obs.of(Version::Stable).routable)
+                        .saturating_add(batch_size)
+                        .min(n);
                     self.grow_stable(obs.now, target, &mut out);
                 }
             }
@@ -191,7 +194,7 @@ impl Recovery {
                             RecoveryKind::RollingRollback { batch_size } => batch_size,
                             _ => n,
                         };
-                        self.grow_stable(obs.now, (stable_target + batch).min(n), &mut out);
+                        self.grow_stable(obs.now, stable_target.saturating_add(batch).min(n), &mut out);
                         out.push(Command::WakeAt(obs.now + self.poll));
                     }
                 } else {

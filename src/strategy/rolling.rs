@@ -55,7 +55,7 @@ impl RollingController {
 
     fn begin_batch(&mut self, now: SimTime, out: &mut Vec<Command>) {
         self.batch += 1;
-        self.target = (self.target + self.spec.batch_size).min(self.fleet_size);
+        self.target = self.target.saturating_add(self.spec.batch_size).min(self.fleet_size);
         self.batch_deadline = now + self.spec.progress_deadline;
         self.next_batch_at = None;
         out.push(Command::WakeAt(self.batch_deadline));
@@ -65,10 +65,12 @@ impl RollingController {
     /// limits allow, toward the current batch's target.
     fn reconcile(&mut self, obs: &Observation, out: &mut Vec<Command>) {
         let n = self.fleet_size;
-        let min_available = n - self.spec.max_unavailable;
+        let min_available = n.saturating_sub(self.spec.max_unavailable);
         let available = obs.of(Version::Stable).routable + obs.of(Version::New).routable;
         let can_remove = available.saturating_sub(min_available);
-        let stable = (n - self.target).max(self.stable_desired.saturating_sub(can_remove));
+        let stable = n
+            .saturating_sub(self.target)
+            .max(self.stable_desired.saturating_sub(can_remove));
         if stable != self.stable_desired {
             self.stable_desired = stable;
             out.push(Command::Scale {
@@ -76,7 +78,10 @@ impl RollingController {
                 replicas: stable,
             });
         }
-        let room = (n + self.spec.max_surge).saturating_sub(self.stable_desired);
+        // Saturating: a surge near u32::MAX must not wrap to a small room.
+        let room = n
+            .saturating_add(self.spec.max_surge)
+            .saturating_sub(self.stable_desired);
         let new = self.new_desired.max(self.target.min(room));
         if new != self.new_desired {
             self.new_desired = new;
@@ -97,7 +102,7 @@ impl RollingController {
         self.reconcile(obs, out);
         let n = self.fleet_size;
         let ready = obs.of(Version::New).routable;
-        let batch_done = ready >= self.target && self.stable_desired == n - self.target;
+        let batch_done = ready >= self.target && self.stable_desired == n.saturating_sub(self.target);
         let timed_out = obs.now >= self.batch_deadline;
         if !batch_done && !timed_out {
             return;

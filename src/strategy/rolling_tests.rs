@@ -139,3 +139,24 @@ fn with_no_batch_interval_the_next_batch_waits_for_a_fresh_observation() {
     let cmds = c.observe(&obs(30, mixed(8, 2, 0, 2, 0), &m));
     assert_eq!(scales(&cmds), vec![(Version::New, 4)]);
 }
+
+#[test]
+fn a_surge_near_u32_max_acts_as_an_unlimited_one() {
+    // n + max_surge used to wrap in release builds (u32::MAX + 10 = 9):
+    // the room for new instances shrank and a good update rolled back; a
+    // debug build panicked instead. Saturating arithmetic gives the same
+    // commands as any surge of the whole fleet, in both builds.
+    let m = healthy();
+    for surge in [u32::MAX, u32::MAX - 9, u32::MAX / 2 + 1] {
+        let mut huge = RollingController::new(spec(10, surge, 0), 10);
+        let mut whole = RollingController::new(spec(10, 10, 0), 10);
+        let first = obs(0, mixed(10, 0, 0, 0, 0), &m);
+        let expected = scales(&whole.start(&first));
+        assert_eq!(expected, vec![(Version::New, 10)]);
+        assert_eq!(scales(&huge.start(&first)), expected, "surge {surge}");
+        let ready = obs(40, mixed(10, 0, 0, 10, 0), &m);
+        assert_eq!(scales(&huge.observe(&ready)), vec![(Version::Stable, 0)]);
+        huge.observe(&obs(46, mixed(0, 0, 0, 10, 0), &m));
+        assert_eq!(huge.outcome(), Some(Outcome::Promoted), "surge {surge}");
+    }
+}

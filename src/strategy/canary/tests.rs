@@ -14,7 +14,7 @@ use crate::strategy::{Abort, Command, Controller, Outcome, Phase, Report, Rollba
 fn spec() -> CanarySpec {
     CanarySpec {
         start_at: SimDuration::ZERO,
-        steps: shorthand_steps(10.0, 10.0, SimDuration::from_secs(300)),
+        steps: shorthand_steps(10.0, 10.0, SimDuration::from_secs(300)).unwrap(),
         manual_promotions: vec![],
         check_interval: SimDuration::from_secs(10),
         progress_deadline: SimDuration::from_secs(600),
