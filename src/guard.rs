@@ -20,11 +20,19 @@ use std::time::{Duration, Instant};
 thread_local! {
     /// Bytes allocated minus bytes freed by this thread.
     static LIVE_BYTES: Cell<i64> = const { Cell::new(0) };
+    /// The highest `LIVE_BYTES` since the last [`RunGuard::start`].
+    static PEAK_BYTES: Cell<i64> = const { Cell::new(0) };
 }
 
 fn add_live(delta: i64) {
-    // `try_with`: the slot may be gone while the thread is being torn down.
-    let _ = LIVE_BYTES.try_with(|live| live.set(live.get().wrapping_add(delta)));
+    // `try_with`: the slots may be gone while the thread is being torn down.
+    let _ = LIVE_BYTES.try_with(|live| {
+        let now = live.get().wrapping_add(delta);
+        live.set(now);
+        if delta > 0 {
+            let _ = PEAK_BYTES.try_with(|peak| peak.set(peak.get().max(now)));
+        }
+    });
 }
 
 /// The system allocator, counting live bytes per thread.
@@ -117,18 +125,26 @@ impl RunGuard {
     /// A guard starting now on this thread: at most `wall` of wall time and
     /// `max_bytes` of growth in live memory.
     pub fn start(wall: Option<Duration>, max_bytes: Option<i64>) -> Self {
+        let base = thread_live_bytes();
+        let _ = PEAK_BYTES.try_with(|peak| peak.set(base));
         RunGuard {
             deadline: wall.map(|w| Instant::now() + w),
             max_bytes,
-            base: thread_live_bytes(),
+            base,
             wall,
         }
+    }
+
+    /// The most this thread's live bytes grew above the start, so far: the
+    /// peak memory of what ran under the guard (0 without metering).
+    pub fn peak_growth(&self) -> i64 {
+        PEAK_BYTES.try_with(Cell::get).unwrap_or(self.base) - self.base
     }
 
     /// Which cap has been passed, if any.
     pub fn exceeded(&self) -> Option<Exceeded> {
         if let Some(cap) = self.max_bytes {
-            if thread_live_bytes() - self.base > cap {
+            if self.peak_growth() > cap {
                 return Some(Exceeded::Memory(cap));
             }
         }

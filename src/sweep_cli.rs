@@ -83,7 +83,22 @@ pub struct SwarmArgs {
     /// No progress bar and no closing line; failures only.
     #[arg(long)]
     quiet: bool,
+    /// Wall time one seed may take before it counts as a failure (a case
+    /// that runs away).
+    #[arg(long, default_value_t = 60)]
+    case_seconds: u64,
+    /// Memory one seed's run may grow by, in MiB, before it counts as a
+    /// failure.
+    #[arg(long, default_value_t = 1024)]
+    case_mb: u64,
+    /// Write each seed's scenario file into --out without running it (to
+    /// seed a fuzzing corpus, say).
+    #[arg(long)]
+    write_only: bool,
 }
+
+/// Most scenario files `swarm --write-only` writes at once.
+const MAX_WRITTEN_SEEDS: u64 = 100_000;
 
 /// Most seeds in one swarm run.
 const MAX_SWARM_SEEDS: u64 = 100_000_000;
@@ -93,7 +108,7 @@ const MAX_THREADS: usize = 1024;
 
 /// Runs `deploysim swarm`.
 pub fn swarm(args: SwarmArgs) -> ExitCode {
-    use deploysim::experiment::swarm::run_swarm;
+    use deploysim::experiment::swarm::{run_swarm, scenario_text, SwarmFailure, SwarmOptions};
     if args.seeds == 0 || args.seeds > MAX_SWARM_SEEDS {
         return bad_input(&format!(
             "--seeds {}: out of range\n  allowed: 1 to {MAX_SWARM_SEEDS}",
@@ -115,17 +130,49 @@ pub fn swarm(args: SwarmArgs) -> ExitCode {
             i64::MAX
         ));
     }
+    for (flag, value, max) in [
+        ("--case-seconds", args.case_seconds, 86_400),
+        ("--case-mb", args.case_mb, 1 << 20),
+    ] {
+        if value == 0 || value > max {
+            return bad_input(&format!("{flag} {value}: out of range\n  allowed: 1 to {max}"));
+        }
+    }
+    let opts = SwarmOptions {
+        case_wall: std::time::Duration::from_secs(args.case_seconds),
+        case_bytes: (args.case_mb as i64) << 20,
+        ..SwarmOptions::default()
+    };
     let dir = args.out.unwrap_or_else(|| Path::new("reports").join("swarm"));
     // Checked before the seeds run; the folder is made only for failures.
     if let Err(e) = check_out(&dir) {
         return out_failed(&e);
+    }
+    if args.write_only {
+        if args.seeds > MAX_WRITTEN_SEEDS {
+            return bad_input(&format!(
+                "--write-only --seeds {}: one file a seed\n  allowed: at most {MAX_WRITTEN_SEEDS} seeds with --write-only",
+                args.seeds
+            ));
+        }
+        let cases: Vec<SwarmFailure> = (args.first..=args.first + (args.seeds - 1))
+            .map(|seed| SwarmFailure {
+                seed,
+                problem: String::new(),
+                scenario: scenario_text(seed, &opts),
+            })
+            .collect();
+        return match save_swarm_files(&dir, &cases) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => out_failed(&e),
+        };
     }
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let started = std::time::Instant::now();
     let bar = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let failures = run_swarm(args.first, args.seeds, threads, |done, total| {
+    let failures = run_swarm(args.first, args.seeds, threads, &opts, |done, total| {
         if bar {
             eprint!(
                 "{}",

@@ -4,6 +4,12 @@
 
 mod common;
 
+/// Counts this thread's live bytes, so a run's memory can be held to its
+/// estimate.
+#[global_allocator]
+static ALLOCATOR: deploysim::guard::MeteredAlloc = deploysim::guard::MeteredAlloc;
+
+use deploysim::guard::RunGuard;
 use deploysim::scenario::cost::estimate;
 use deploysim::scenario::Scenario;
 use deploysim::sim::{run, RunOptions};
@@ -54,6 +60,37 @@ fn the_estimate_bounds_the_events_of_every_shipped_scenario() {
             est.events
         );
         assert!(est.work >= est.events, "{}: work counts every event", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 50, "{checked}");
+}
+
+#[test]
+fn the_estimate_bounds_the_memory_of_every_shipped_scenario() {
+    assert!(deploysim::guard::metering(), "the metering allocator is installed");
+    let mut checked = 0;
+    for path in every_scenario_file() {
+        let Ok(s) = deploysim::scenario::load(&path) else {
+            continue;
+        };
+        let est = estimate(&s);
+        let guard = RunGuard::start(None, None);
+        let opts = RunOptions {
+            check_invariants: false,
+            keep_detail: false,
+            guard: Some(guard),
+            ..RunOptions::default()
+        };
+        run(&s, s.seed, opts).unwrap();
+        // The estimate holds the program itself as well, so growth beyond
+        // it is a run that took more than it said.
+        assert!(
+            guard.peak_growth() as f64 <= est.memory_bytes,
+            "{}: grew {} bytes, estimated at most {:.0}",
+            path.display(),
+            guard.peak_growth(),
+            est.memory_bytes
+        );
         checked += 1;
     }
     assert!(checked >= 50, "{checked}");

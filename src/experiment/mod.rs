@@ -9,6 +9,7 @@ pub mod runner;
 mod source;
 pub mod stats;
 pub mod swarm;
+pub mod swarm_heavy;
 pub mod sweep;
 pub mod tally;
 pub mod tune;

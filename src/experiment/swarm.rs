@@ -4,7 +4,11 @@
 //! the scenario file that replays it.
 //!
 //! The generator draws from its own ChaCha stream keyed by the seed, so a
-//! seed names one scenario forever (for one version of the generator).
+//! seed names one scenario forever (for one version of the generator). One
+//! seed in eight is a heavy shape instead (`swarm_heavy`): inputs at and past
+//! the limits, which must be refused with a located error or run within
+//! their cost estimate. Every case runs under a wall-time and a memory cap
+//! (`SwarmOptions`), so a runaway case fails the swarm instead of hanging it.
 
 use crate::scenario;
 use crate::sim::{run, RunOptions};
@@ -478,10 +482,42 @@ pub struct SwarmFailure {
     pub scenario: String,
 }
 
+/// What a swarm allows each case, and the budget its heavy shapes carry.
+#[derive(Clone, Copy, Debug)]
+pub struct SwarmOptions {
+    /// Wall time one seed may take before it fails (a runaway case).
+    pub case_wall: std::time::Duration,
+    /// Memory one seed's run may grow by before it fails, bytes (counted
+    /// where the binary's metering allocator is installed).
+    pub case_bytes: i64,
+    /// `simulation.work_budget` of every heavy scenario: small, so an
+    /// accepted heavy case runs in seconds and the rest are refused.
+    pub heavy_work_budget: f64,
+    /// `simulation.memory_budget_mb` of every heavy scenario.
+    pub heavy_memory_budget_mb: u32,
+}
+
+impl Default for SwarmOptions {
+    fn default() -> Self {
+        SwarmOptions {
+            case_wall: std::time::Duration::from_secs(60),
+            case_bytes: 1 << 30,
+            heavy_work_budget: 2e7,
+            heavy_memory_budget_mb: 256,
+        }
+    }
+}
+
 /// Runs seeds `first..first + count` with every invariant checked (and the
 /// no-rollout counterfactual), in parallel; returns the failures in seed
 /// order.
-pub fn run_swarm(first: u64, count: u64, threads: usize, mut progress: impl FnMut(u64, u64)) -> Vec<SwarmFailure> {
+pub fn run_swarm(
+    first: u64,
+    count: u64,
+    threads: usize,
+    opts: &SwarmOptions,
+    mut progress: impl FnMut(u64, u64),
+) -> Vec<SwarmFailure> {
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build() {
         Ok(pool) => pool,
         Err(e) => {
@@ -498,7 +534,8 @@ pub fn run_swarm(first: u64, count: u64, threads: usize, mut progress: impl FnMu
     let end = first.saturating_add(count);
     for start in (first..end).step_by(64) {
         let seeds: Vec<u64> = (start..end.min(start.saturating_add(64))).collect();
-        let batch: Vec<Option<SwarmFailure>> = pool.install(|| seeds.par_iter().map(|&s| check_seed(s)).collect());
+        let batch: Vec<Option<SwarmFailure>> =
+            pool.install(|| seeds.par_iter().map(|&s| check_seed(s, opts)).collect());
         failures.extend(batch.into_iter().flatten());
         done += seeds.len() as u64;
         progress(done, count);
@@ -506,8 +543,21 @@ pub fn run_swarm(first: u64, count: u64, threads: usize, mut progress: impl FnMu
     failures
 }
 
-/// Runs one seed's scenario with every check on.
-pub fn check_seed(seed: u64) -> Option<SwarmFailure> {
+/// The scenario file of any seed: the heavy case's scenario for a heavy
+/// seed, [`scenario_for_seed`]'s otherwise.
+pub fn scenario_text(seed: u64, opts: &SwarmOptions) -> String {
+    if super::swarm_heavy::is_heavy(seed) {
+        super::swarm_heavy::heavy_case(seed, opts).scenario
+    } else {
+        scenario_for_seed(seed)
+    }
+}
+
+/// Runs one seed's scenario with every check on, under the case caps.
+pub fn check_seed(seed: u64, opts: &SwarmOptions) -> Option<SwarmFailure> {
+    if super::swarm_heavy::is_heavy(seed) {
+        return super::swarm_heavy::check_heavy(seed, opts);
+    }
     let text = scenario_for_seed(seed);
     let fail = |problem: String| {
         Some(SwarmFailure {
@@ -523,12 +573,16 @@ pub fn check_seed(seed: u64) -> Option<SwarmFailure> {
             return fail(format!("the generator made a scenario the validator rejects: {first}"));
         }
     };
-    let opts = RunOptions {
+    let run_opts = RunOptions {
         check_invariants: true,
         keep_detail: false,
+        guard: Some(crate::guard::RunGuard::start(
+            Some(opts.case_wall),
+            Some(opts.case_bytes),
+        )),
         ..RunOptions::default()
     };
-    match std::panic::catch_unwind(|| run(&scenario, seed, opts)) {
+    match std::panic::catch_unwind(|| run(&scenario, seed, run_opts)) {
         Ok(Ok(_)) => None,
         Ok(Err(violation)) => fail(violation.to_string()),
         Err(panic) => {
