@@ -336,6 +336,32 @@ pub struct GameFloor {
 }
 
 impl GameFloor {
+    /// Tests: a backed-up two-player game in its last round, in `phase`
+    /// (ending at t = 100 s), live on `instance`; returns its id.
+    #[cfg(test)]
+    pub(crate) fn put_test_game(&mut self, instance: InstanceId, phase: GamePhase) -> u32 {
+        let id = self.games.len() as u32;
+        self.games.push(Game {
+            id,
+            instance,
+            phase,
+            phase_ends: SimTime::from_secs(100),
+            epoch: 0,
+            players: 2,
+            rounds_left: 1,
+            open_bets: 0,
+            backed_up: true,
+            harmed: false,
+            live: true,
+            lost: false,
+            disrupted: false,
+            restored: false,
+        });
+        self.attach(id, instance);
+        self.live += 1;
+        id
+    }
+
     /// Puts game `id` on `instance`.
     pub fn attach(&mut self, id: u32, instance: InstanceId) {
         let i = instance.0 as usize;

@@ -119,7 +119,7 @@ fn a_scale_down_stops_the_unroutable_then_the_newest() {
 
 #[test]
 fn a_freed_slot_s_games_state_starts_clean() {
-    use crate::model::games::{Game, GamePhase};
+    use crate::model::games::GamePhase;
     let mut w = world(
         "[fleet]\ninstances = 2\n[traffic]\nrate_rps = 1\n[release]\nversion = \"v2\"\nquality = \"good\"\n\
          [gaming]\naware = true\n[strategy]\nkind = \"canary\"\n",
@@ -127,24 +127,7 @@ fn a_freed_slot_s_games_state_starts_clean() {
     w.prepare_games(SimTime::ZERO);
     let (a, b) = (w.routable(Version::Stable)[0], w.routable(Version::Stable)[1]);
     let floor = w.floor.as_mut().expect("floor");
-    floor.games.push(Game {
-        id: 0,
-        instance: a,
-        phase: GamePhase::Rolling,
-        phase_ends: SimTime::from_secs(100),
-        epoch: 0,
-        players: 2,
-        rounds_left: 1,
-        open_bets: 0,
-        backed_up: true,
-        harmed: false,
-        live: true,
-        lost: false,
-        disrupted: false,
-        restored: false,
-    });
-    floor.attach(0, a);
-    floor.live += 1;
+    floor.put_test_game(a, GamePhase::Rolling);
     // A draining instance waits for its rolling game, then crashes under it.
     w.set_status(a, InstanceStatus::Stopping);
     assert!(!w.stop_may_finish(SimTime::ZERO, a));

@@ -710,26 +710,7 @@ mod tests {
     /// Puts a game in `phase` on instance 0.
     fn game(w: &mut World, phase: GamePhase) -> u32 {
         let floor = w.floor.as_mut().expect("floor");
-        let id = floor.games.len() as u32;
-        floor.games.push(Game {
-            id,
-            instance: InstanceId(0, 0),
-            phase,
-            phase_ends: SimTime::from_secs(100),
-            epoch: 0,
-            players: 2,
-            rounds_left: 1,
-            open_bets: 0,
-            backed_up: true,
-            harmed: false,
-            live: true,
-            lost: false,
-            disrupted: false,
-            restored: false,
-        });
-        floor.attach(id, InstanceId(0, 0));
-        floor.live += 1;
-        id
+        floor.put_test_game(InstanceId(0, 0), phase)
     }
 
     #[test]

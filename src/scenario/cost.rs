@@ -590,14 +590,7 @@ pub fn estimate(s: &Scenario) -> Cost {
     match &s.strategy {
         StrategySpec::Canary(c) => {
             let every = secs(c.check_interval);
-            checks = t / every;
-            cost.work(
-                "strategy.check_interval",
-                format!("{checks:.2e} checks"),
-                "a longer check_interval",
-                checks,
-                checks * (1.0 + 4.0 * window),
-            );
+            checks = criteria_checks(&mut cost, t / every, window);
             judge(&mut cost, "strategy.success_criteria.judges", &c.criteria.judges, every);
             for (i, m) in c.analysis.iter().enumerate() {
                 let k = m
@@ -615,14 +608,7 @@ pub fn estimate(s: &Scenario) -> Cost {
         }
         StrategySpec::BlueGreen(b) => {
             let every = secs(b.check_interval);
-            checks = t / every;
-            cost.work(
-                "strategy.check_interval",
-                format!("{checks:.2e} checks"),
-                "a longer check_interval",
-                checks,
-                checks * (1.0 + 4.0 * window),
-            );
+            checks = criteria_checks(&mut cost, t / every, window);
             judge(&mut cost, "strategy.judges", &b.judges, every);
         }
         StrategySpec::Flagger(f) => {
@@ -726,6 +712,19 @@ pub fn estimate(s: &Scenario) -> Cost {
     cost.memory("", "the program itself".into(), "", BASE_BYTES);
     cost.events += 2.0 * runs + 10.0;
     cost
+}
+
+/// `checks` success-criteria checks every `check_interval` (a canary's or
+/// blue-green's), each reading four windows; returns `checks`.
+fn criteria_checks(cost: &mut Cost, checks: f64, window: f64) -> f64 {
+    cost.work(
+        "strategy.check_interval",
+        format!("{checks:.2e} checks"),
+        "a longer check_interval",
+        checks,
+        checks * (1.0 + 4.0 * window),
+    );
+    checks
 }
 
 /// The run's budget check: errors for work or memory beyond the scenario's
