@@ -15,11 +15,22 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// `eprintln!` for messages that may quote the input: every control
-/// character but line breaks and tabs is escaped on the way out.
+/// character but line breaks and tabs is escaped on the way out, and a
+/// closed stderr is not a panic (the exit code still says what happened).
 macro_rules! say_error {
-    ($($arg:tt)*) => {
-        eprintln!("{}", deploysim::text::terminal_safe(&format!($($arg)*)))
-    };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let text = deploysim::text::terminal_safe(&format!($($arg)*)).into_owned();
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }};
+}
+
+/// `eprint!` for the progress bar: a closed stderr is not a panic.
+macro_rules! say_progress {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
 }
 
 mod sweep_cli;

@@ -174,14 +174,14 @@ pub fn swarm(args: SwarmArgs) -> ExitCode {
     let bar = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let failures = run_swarm(args.first, args.seeds, threads, &opts, |done, total| {
         if bar {
-            eprint!(
+            say_progress!(
                 "{}",
                 progress_line(done, total, started.elapsed().as_secs_f64()).replace("trials", "seeds")
             );
         }
     });
     if bar {
-        eprintln!();
+        say_progress!("\n");
     }
     // The failing seeds' scenario files are added to the folder together
     // (those of earlier swarms stay).
@@ -320,11 +320,11 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     let sweep_file = args.sweep.display().to_string();
     let result = run_sweep(&sweep, &sweep_file, &dir, opts, &STOP, |done, total| {
         if bar {
-            eprint!("{}", progress_line(done, total, started.elapsed().as_secs_f64()));
+            say_progress!("{}", progress_line(done, total, started.elapsed().as_secs_f64()));
         }
     });
     if bar {
-        eprintln!();
+        say_progress!("\n");
     }
     let report = match result {
         Ok(r) => r,

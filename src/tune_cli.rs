@@ -57,7 +57,7 @@ pub fn tune(args: TuneArgs) -> ExitCode {
     let bar = !args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let outcomes = match run_tune(&tune, threads, |done, total| {
         if bar {
-            eprint!(
+            say_progress!(
                 "{}",
                 crate::sweep_cli::progress_line(done, total, started.elapsed().as_secs_f64())
             );
@@ -70,7 +70,7 @@ pub fn tune(args: TuneArgs) -> ExitCode {
         }
     };
     if bar {
-        eprintln!();
+        say_progress!("\n");
     }
     if let Err(e) = write_outputs(&mut out, &tune, &outcomes) {
         return out_failed(&e);

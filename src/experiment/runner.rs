@@ -598,11 +598,9 @@ pub(crate) fn write_stream(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let (tmp, file) = crate::report::atomic::create_temp_for(path)?;
     let result = (|| {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        let mut w = std::io::BufWriter::new(file);
         fill(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;

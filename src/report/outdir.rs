@@ -22,6 +22,9 @@ pub const RECORD: &str = ".deploysim-files";
 /// Staging folders are `<out>/.deploysim-staging-<pid>`.
 const STAGING_PREFIX: &str = ".deploysim-staging-";
 
+/// The commit's plan, kept in its staging folder while files move.
+const JOURNAL: &str = "commit-plan";
+
 /// The largest record read (about 500,000 names).
 const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -68,15 +71,18 @@ pub fn swarm_file(seed: u64) -> String {
     format!("swarm-{seed}.toml")
 }
 
+/// Whether `name` is a swarm's saved scenario file (`swarm-<seed>.toml`).
+fn is_swarm_file(name: &str) -> bool {
+    name.strip_prefix("swarm-")
+        .and_then(|s| s.strip_suffix(".toml"))
+        .is_some_and(|n| !n.is_empty() && n.len() <= 20 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Whether deploysim writes a file of this name (relative to an output
 /// folder). Only such names are ever replaced or deleted, whatever a record
 /// says.
 pub fn is_output_name(name: &str) -> bool {
-    let swarm = name
-        .strip_prefix("swarm-")
-        .and_then(|s| s.strip_suffix(".toml"))
-        .is_some_and(|n| !n.is_empty() && n.len() <= 20 && n.bytes().all(|b| b.is_ascii_digit()));
-    swarm || [RUN_FILES, SWEEP_FILES, TUNE_FILES].iter().any(|l| l.contains(&name))
+    is_swarm_file(name) || [RUN_FILES, SWEEP_FILES, TUNE_FILES].iter().any(|l| l.contains(&name))
 }
 
 /// Leftovers of a command that was killed: staging folders and the
@@ -88,7 +94,7 @@ fn is_leftover(name: &str) -> bool {
         || name
             .strip_prefix('.')
             .and_then(|n| n.rsplit_once(".tmp-"))
-            .is_some_and(|(n, pid)| is_output_name(n) && pid.bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(|(n, pid)| (is_output_name(n) || n == RECORD) && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Why an output folder cannot be written.
@@ -266,6 +272,8 @@ impl OutDir {
         let created = !out.exists();
         if created {
             fs::create_dir_all(out).map_err(|e| OutError::io("create the folder", out, e))?;
+        } else {
+            recover(out)?;
         }
         let mut dir = OutDir {
             dir: out.to_path_buf(),
@@ -302,7 +310,7 @@ impl OutDir {
             if is_leftover(&name) {
                 continue;
             }
-            if name == "charts" && !is_file {
+            if name == "charts" && is_real_dir(&self.dir.join("charts")) {
                 for (chart, is_file) in list(&self.dir.join("charts"))? {
                     let name = format!("charts/{chart}");
                     if is_file && is_output_name(&name) {
@@ -387,7 +395,8 @@ impl OutDir {
     }
 
     /// Starts the folder afresh for a command that writes in place: deletes
-    /// every file deploysim wrote there, then records `claims`.
+    /// every report file deploysim wrote there (a swarm's saved scenarios
+    /// stay), then records `claims`.
     pub fn restart(&mut self, claims: &[&str]) -> Result<(), OutError> {
         self.check_writes(claims.iter().copied())?;
         let mut listed = self.owned.clone();
@@ -395,18 +404,23 @@ impl OutDir {
         // Listed before anything is deleted: a stop part-way leaves every
         // file of ours still listed.
         write_record(&self.dir, &listed)?;
-        for name in &self.owned {
+        let (gone, kept): (BTreeSet<String>, BTreeSet<String>) =
+            self.owned.iter().cloned().partition(|n| !is_swarm_file(n));
+        for name in &gone {
+            if !is_real_file(&self.dir, name) {
+                continue;
+            }
             let p = self.dir.join(name);
             match fs::remove_file(&p) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(OutError::io("delete", p, e)),
                 _ => {}
             }
         }
-        if self.owned.iter().any(|n| n.starts_with("charts/")) {
+        if gone.iter().any(|n| n.starts_with("charts/")) && is_real_dir(&self.dir.join("charts")) {
             // Only if now empty: a file of the user's there stays.
             let _ = fs::remove_dir(self.dir.join("charts"));
         }
-        self.owned = claims.iter().map(|n| n.to_string()).collect();
+        self.owned = kept.into_iter().chain(claims.iter().map(|n| n.to_string())).collect();
         write_record(&self.dir, &self.owned)?;
         self.recorded = true;
         self.created = false;
@@ -427,6 +441,10 @@ impl OutDir {
             files: Vec::new(),
             #[cfg(test)]
             fail_at: None,
+            #[cfg(test)]
+            kill_at_failure: false,
+            #[cfg(test)]
+            kill_after_placing: false,
         })
     }
 }
@@ -441,12 +459,14 @@ impl Drop for OutDir {
     }
 }
 
-/// The entries of `dir`: name and whether it is a plain file.
+/// The entries of `dir`: name and whether it is a plain file (a symbolic
+/// link is neither a file nor a folder here: it is never followed).
 fn list(dir: &Path) -> Result<Vec<(String, bool)>, OutError> {
     let entries = fs::read_dir(dir).map_err(|e| OutError::io("read", dir, e))?;
     let mut names = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| OutError::io("read", dir, e))?;
+        // `DirEntry::file_type` does not follow links.
         let is_file = entry.file_type().is_ok_and(|t| t.is_file());
         // A name that is not UTF-8 is nothing deploysim writes.
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -456,6 +476,22 @@ fn list(dir: &Path) -> Result<Vec<(String, bool)>, OutError> {
     }
     names.sort();
     Ok(names)
+}
+
+/// Whether `path` is a folder itself, not a link to one.
+fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// Whether `name` (relative to `out`) is a plain file reached through real
+/// folders only: `charts/x` through a `charts` that is a link is not, so
+/// nothing is ever moved or deleted outside the output folder.
+fn is_real_file(out: &Path, name: &str) -> bool {
+    let through_folders = match name.rsplit_once('/') {
+        Some((parent, _)) => is_real_dir(&out.join(parent)),
+        None => true,
+    };
+    through_folders && fs::symlink_metadata(out.join(name)).is_ok_and(|m| m.is_file())
 }
 
 /// Reads `dir`'s record: `None` when there is none.
@@ -510,12 +546,21 @@ fn write_record(dir: &Path, names: &BTreeSet<String>) -> Result<(), OutError> {
 /// How a commit treats the files deploysim wrote into the folder before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Commit {
-    /// The new files replace all of them: the folder then holds one
-    /// command's output (run, tune, a finished sweep or merge).
+    /// The new files replace every earlier report file deploysim wrote
+    /// there, so the folder holds one command's output (run, tune, a
+    /// finished sweep or merge), never two mixed; a swarm's saved scenario
+    /// files, which are kept for replaying, stay.
     Replace,
     /// The new files are added, replacing those of the same names only
     /// (swarm's scenario files; a sweep's final files beside its rows).
     Add,
+}
+
+impl Commit {
+    /// Whether an earlier file `name` goes when `staged` come in.
+    fn replaces(self, name: &str, staged: &BTreeSet<String>) -> bool {
+        staged.contains(name) || (self == Commit::Replace && !is_swarm_file(name))
+    }
 }
 
 /// Files being written for one command, committed into the folder together.
@@ -526,6 +571,12 @@ pub struct Staging<'a> {
     /// Tests: moving this file into place fails, as a full disk would.
     #[cfg(test)]
     fail_at: Option<String>,
+    /// Tests: the failure at `fail_at` is a kill: nothing is undone.
+    #[cfg(test)]
+    kill_at_failure: bool,
+    /// Tests: killed after every file is in place, before the record.
+    #[cfg(test)]
+    kill_after_placing: bool,
 }
 
 impl Staging<'_> {
@@ -584,9 +635,22 @@ impl Staging<'_> {
         let old = self.out.owned.clone();
         let aside: Vec<&String> = old
             .iter()
-            .filter(|n| mode == Commit::Replace || staged.contains(*n))
-            .filter(|n| fs::symlink_metadata(out.join(n)).is_ok_and(|m| m.is_file()))
+            .filter(|n| mode.replaces(n, &staged))
+            .filter(|n| is_real_file(out, n))
             .collect();
+        let mut owned: BTreeSet<String> = old.iter().filter(|n| !mode.replaces(n, &staged)).cloned().collect();
+        owned.extend(staged.iter().cloned());
+        // The plan, so that a command killed part-way is undone (or, if
+        // every new file is in place, finished) by the next one.
+        let journal = Journal {
+            old: old.clone(),
+            aside: aside.iter().map(|n| n.to_string()).collect(),
+            new: self.files.clone(),
+            owned: owned.clone(),
+        };
+        journal
+            .write(&self.dir)
+            .map_err(|e| OutError::io("write", self.dir.join(JOURNAL), e))?;
         // Listed first: a stop part-way leaves every file of ours listed.
         write_record(out, &old.union(&staged).cloned().collect())?;
         let old_dir = self.dir.join(".old");
@@ -605,6 +669,9 @@ impl Staging<'_> {
                 let to = out.join(name);
                 #[cfg(test)]
                 if self.fail_at.as_ref() == Some(name) {
+                    if self.kill_at_failure {
+                        return Err(OutError::io("write", to, io::Error::other("killed")));
+                    }
                     return Err(OutError::io("write", to, io::Error::other("injected failure")));
                 }
                 let made = to.parent().map_or(Ok(()), fs::create_dir_all);
@@ -615,6 +682,12 @@ impl Staging<'_> {
             Ok(())
         })();
         if let Err(e) = result {
+            #[cfg(test)]
+            if self.kill_at_failure {
+                // As a kill would leave it: no rollback, staging kept.
+                std::mem::forget(self);
+                return Err(e);
+            }
             for name in placed.iter().rev() {
                 let _ = fs::rename(out.join(name), self.dir.join(name));
             }
@@ -627,11 +700,14 @@ impl Staging<'_> {
             let _ = write_record(out, &old);
             return Err(e);
         }
-        let mut owned = match mode {
-            Commit::Replace => staged,
-            Commit::Add => old.union(&staged).cloned().collect(),
-        };
-        owned.retain(|n| out.join(n).is_file());
+        #[cfg(test)]
+        if self.kill_after_placing {
+            // As a kill would leave it: nothing after this point happens.
+            let e = OutError::io("write", out.clone(), io::Error::other("killed"));
+            std::mem::forget(self);
+            return Err(e);
+        }
+        owned.retain(|n| is_real_file(out, n));
         write_record(out, &owned)?;
         if aside.iter().any(|n| n.starts_with("charts/")) {
             // Only if now empty: a file of the user's there stays.
@@ -652,6 +728,107 @@ impl Drop for Staging<'_> {
         // whatever was staged.
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// What a commit is about to do, written into its staging folder before
+/// any file moves: the record before, the old files it moves aside (into
+/// `.old/`), the new files it places, and the record after.
+#[derive(Debug, Default, PartialEq)]
+struct Journal {
+    old: BTreeSet<String>,
+    aside: Vec<String>,
+    new: Vec<String>,
+    owned: BTreeSet<String>,
+}
+
+impl Journal {
+    fn write(&self, staging: &Path) -> io::Result<()> {
+        let mut text = String::new();
+        let lines = [
+            ("old", self.old.iter().collect::<Vec<_>>()),
+            ("aside", self.aside.iter().collect()),
+            ("new", self.new.iter().collect()),
+            ("owned", self.owned.iter().collect()),
+        ];
+        for (tag, names) in lines {
+            for name in names {
+                text.push_str(&format!("{tag}\t{name}\n"));
+            }
+        }
+        super::write_atomic(&staging.join(JOURNAL), text.as_bytes())
+    }
+
+    /// Reads a journal; `None` when there is none, an error when it is not
+    /// one deploysim wrote.
+    fn read(staging: &Path) -> Result<Option<Journal>, OutError> {
+        let path = staging.join(JOURNAL);
+        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_RECORD_BYTES) {
+            return Ok(None);
+        }
+        let bad = |problem: String| OutError::BadRecord {
+            path: path.clone(),
+            problem,
+        };
+        let text = fs::read_to_string(&path).map_err(|e| OutError::io("read", &path, e))?;
+        let mut j = Journal::default();
+        for (i, line) in text.lines().enumerate() {
+            let Some((tag, name)) = line.split_once('\t').filter(|(_, n)| is_output_name(n)) else {
+                return Err(bad(format!("line {}: not a line of a commit's plan", i + 1)));
+            };
+            match tag {
+                "old" => drop(j.old.insert(name.into())),
+                "aside" => j.aside.push(name.into()),
+                "new" => j.new.push(name.into()),
+                "owned" => drop(j.owned.insert(name.into())),
+                _ => return Err(bad(format!("line {}: not a line of a commit's plan", i + 1))),
+            }
+        }
+        Ok(Some(j))
+    }
+}
+
+/// Finishes or undoes the commits of commands that were killed part-way
+/// (their staging folders still hold a plan): when every new file is in
+/// place the commit is finished, otherwise every old file goes back; then
+/// the staging folder goes. The folder then holds the old output or the
+/// new one, never a mix.
+fn recover(out: &Path) -> Result<(), OutError> {
+    // This process has no commit under way in a folder it is opening, so a
+    // staging folder with its own id is a killed command's too (an id
+    // reused).
+    for (name, _) in list(out)? {
+        let staging = out.join(&name);
+        if !is_leftover(&name) || !name.starts_with(STAGING_PREFIX) || !is_real_dir(&staging) {
+            continue;
+        }
+        let Some(plan) = Journal::read(&staging)? else {
+            continue; // killed while staging: nothing moved, removed later
+        };
+        let placed: Vec<&String> = plan.new.iter().filter(|n| !is_real_file(&staging, n)).collect();
+        let record = if placed.len() == plan.new.len() {
+            plan.owned.clone()
+        } else {
+            let old_dir = staging.join(".old");
+            for name in &placed {
+                if is_real_file(out, name) && !is_real_file(&old_dir, name) {
+                    fs::remove_file(out.join(name)).map_err(|e| OutError::io("delete", out.join(name), e))?;
+                }
+            }
+            for name in &plan.aside {
+                if is_real_file(&old_dir, name) {
+                    let to = out.join(name);
+                    let made = to.parent().map_or(Ok(()), fs::create_dir_all);
+                    made.and_then(|()| fs::rename(old_dir.join(name), &to))
+                        .map_err(|e| OutError::io("move back", to.clone(), e))?;
+                }
+            }
+            plan.old.clone()
+        };
+        let record: BTreeSet<String> = record.into_iter().filter(|n| is_real_file(out, n)).collect();
+        write_record(out, &record)?;
+        fs::remove_dir_all(&staging).map_err(|e| OutError::io("delete", &staging, e))?;
+    }
+    Ok(())
 }
 
 /// Removes staging folders and temporary files that killed commands left.

@@ -174,6 +174,93 @@ fn a_failure_part_way_through_a_commit_puts_every_old_file_back() {
 }
 
 #[test]
+fn a_command_killed_part_way_through_a_commit_is_undone_by_the_next() {
+    let dir = run_folder("killed", "old", &["notes.txt"]);
+    let before = snapshot(&dir);
+    let mut out = OutDir::open(&dir).unwrap();
+    let mut stage = out.stage().unwrap();
+    for name in RUN_FILES {
+        stage.write(name, b"new").unwrap();
+    }
+    // Killed at the fourth of five moves: three new files in place, every
+    // old one aside, nothing undone, the staging folder left.
+    stage.fail_at = Some(RUN_FILES[3].to_string());
+    stage.kill_at_failure = true;
+    stage.commit(Commit::Replace).unwrap_err();
+    drop(out);
+    assert_ne!(snapshot(&dir), before, "a kill leaves a mix");
+    // The next command opening the folder puts the old output back.
+    drop(OutDir::open(&dir).unwrap());
+    assert_eq!(snapshot(&dir), before);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_command_killed_after_placing_every_file_is_finished_by_the_next() {
+    let dir = run_folder("killed-late", "old", &["notes.txt"]);
+    let expected = run_folder("killed-late-expected", "new", &["notes.txt"]);
+    let mut out = OutDir::open(&dir).unwrap();
+    let mut stage = out.stage().unwrap();
+    for name in RUN_FILES {
+        stage.write(name, b"new").unwrap();
+    }
+    stage.kill_after_placing = true;
+    stage.commit(Commit::Replace).unwrap_err();
+    drop(out);
+    drop(OutDir::open(&dir).unwrap());
+    assert_eq!(snapshot(&dir), snapshot(&expected));
+    fs::remove_dir_all(&dir).unwrap();
+    fs::remove_dir_all(&expected).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_charts_link_is_never_followed() {
+    // A user's published charts, and an output folder whose `charts` is a
+    // link to them, listed (by a tampered or older record) as ours.
+    let site = fresh("charts-site");
+    fs::create_dir_all(&site).unwrap();
+    fs::write(site.join("ttd_cdf.svg"), "my chart").unwrap();
+    let dir = run_folder("charts-link", "old", &[]);
+    std::os::unix::fs::symlink(&site, dir.join("charts")).unwrap();
+    let mut record = fs::read_to_string(dir.join(RECORD)).unwrap();
+    record.push_str("charts/ttd_cdf.svg\n");
+    fs::write(dir.join(RECORD), record).unwrap();
+    let mut out = OutDir::open(&dir).unwrap();
+    let mut stage = out.stage().unwrap();
+    for name in RUN_FILES {
+        stage.write(name, b"new").unwrap();
+    }
+    stage.commit(Commit::Replace).unwrap();
+    assert_eq!(fs::read_to_string(site.join("ttd_cdf.svg")).unwrap(), "my chart");
+    out.restart(&["manifest.toml"]).unwrap();
+    assert_eq!(fs::read_to_string(site.join("ttd_cdf.svg")).unwrap(), "my chart");
+    // Without a record, a `charts` link makes the folder a stranger's: its
+    // `summary.csv` is not taken for deploysim's.
+    fs::remove_file(dir.join(RECORD)).unwrap();
+    fs::write(dir.join("summary.csv"), "a,b\n").unwrap();
+    let out = OutDir::open(&dir).unwrap();
+    assert!(out.check_writes(["summary.csv"]).unwrap_err().is_bad_input());
+    fs::remove_dir_all(&dir).unwrap();
+    fs::remove_dir_all(&site).unwrap();
+}
+
+#[test]
+fn a_swarms_saved_scenarios_stay_when_a_run_replaces_the_folder() {
+    let dir = fresh("swarm-kept");
+    let mut out = OutDir::open(&dir).unwrap();
+    let mut stage = out.stage().unwrap();
+    stage.write("swarm-7.toml", b"seed 7").unwrap();
+    stage.commit(Commit::Add).unwrap();
+    let mut stage = out.stage().unwrap();
+    stage.write("summary.csv", b"run").unwrap();
+    stage.commit(Commit::Replace).unwrap();
+    assert_eq!(fs::read_to_string(dir.join("swarm-7.toml")).unwrap(), "seed 7");
+    assert!(OutDir::open(&dir).unwrap().owns("swarm-7.toml"));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_failure_while_staging_leaves_the_folder_untouched() {
     let dir = run_folder("staging", "old", &[]);
     let before = snapshot(&dir);
